@@ -1,0 +1,3 @@
+using KvStore.Server;
+
+return await ServerHost.RunAsync(args);

@@ -1,0 +1,156 @@
+using KvStore.Cluster;
+using KvStore.Core.Clock;
+using KvStore.Server.Admin;
+using KvStore.Server.Configuration;
+using KvStore.Server.Grpc;
+using KvStore.Server.Metrics;
+using KvStore.Storage;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace KvStore.Server;
+
+/// <summary>Builds and runs one node: configuration, storage, gRPC on the listen port, admin HTTP on the admin port.</summary>
+public static partial class ServerHost
+{
+    /// <summary>Exit code for bad flags or configuration.</summary>
+    public const int ConfigurationError = 2;
+
+    /// <summary>Exit code when the data directory cannot be opened.</summary>
+    public const int StorageError = 3;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(ServerConfiguration.Help());
+            return 0;
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            // appsettings.json ships beside the binary; the data directory is relative to the working directory.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        try
+        {
+            builder.Configuration.AddKvStoreSources(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"kvstore: {e.Message}\n{ServerConfiguration.Usage}");
+            return ConfigurationError;
+        }
+
+        NodeOptions node;
+        StorageOptions storage;
+        LimitsOptions limits;
+        ReplicaOptions replica;
+        try
+        {
+            node = Bind<NodeOptions>(builder.Configuration, "Node");
+            storage = Bind<StorageOptions>(builder.Configuration, "Storage");
+            limits = Bind<LimitsOptions>(builder.Configuration, "Limits");
+            replica = Bind<ReplicaOptions>(builder.Configuration, "Replica");
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync($"kvstore: invalid configuration: {e.Message}");
+            return ConfigurationError;
+        }
+
+        var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate()).ToList();
+        if (errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync("kvstore: invalid configuration:\n  " + string.Join("\n  ", errors));
+            return ConfigurationError;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(l => l.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
+        var startupLog = loggerFactory.CreateLogger("KvStore.Server");
+        RocksObjectStore store;
+        try
+        {
+            store = RocksObjectStore.Open(storage, string.IsNullOrEmpty(node.NodeId) ? null : node.NodeId, node.DefaultNodeId(), loggerFactory.CreateLogger<RocksObjectStore>());
+        }
+        catch (StorageException e)
+        {
+            await Console.Error.WriteLineAsync($"kvstore: {e.Message}");
+            return StorageError;
+        }
+
+        // The store outlives the web host: it is closed only after the host has drained in-flight calls.
+        await using (store)
+        {
+            var app = Build(builder, node, storage, limits, replica, store);
+            LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
+                node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, replica.MaxSetElements);
+            try
+            {
+                await app.RunAsync();
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"kvstore: cannot listen: {e.Message}");
+                return StorageError;
+            }
+        }
+
+        return 0;
+    }
+
+    private static WebApplication Build(WebApplicationBuilder builder, NodeOptions node, StorageOptions storage, LimitsOptions limits, ReplicaOptions replica, IObjectStore store)
+    {
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(node.ListenEndPoint, o => o.Protocols = HttpProtocols.Http2);
+            k.Listen(node.AdminEndPoint, o => o.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
+        var services = builder.Services;
+        services.AddSingleton(Options.Create(node));
+        services.AddSingleton(Options.Create(storage));
+        services.AddSingleton(Options.Create(limits));
+        services.AddSingleton(Options.Create(replica));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(store);
+        services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<TimeProvider>(), replica.MaxClockDrift));
+        services.AddSingleton<LocalReplica>();
+        services.AddSingleton<Coordinator>();
+        services.AddSingleton<RequestValidator>();
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<ErrorMappingInterceptor>();
+        services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = limits.MaxMessageBytes;
+            o.MaxSendMessageSize = null;
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+        });
+        services.AddGrpcHealthChecks().AddCheck("storage", () => HealthCheckResult.Healthy());
+
+        var app = builder.Build();
+        var grpcHost = $"*:{node.ListenEndPoint.Port}";
+        app.MapGrpcService<KvGrpcService>().RequireHost(grpcHost);
+        app.MapGrpcHealthChecksService().RequireHost(grpcHost);
+        app.MapAdminEndpoints($"*:{node.AdminEndPoint.Port}");
+
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvStore.Server");
+        app.Lifetime.ApplicationStarted.Register(() => LogReady(log, store.Actor.Node, node.Listen, node.Admin));
+        app.Lifetime.ApplicationStopping.Register(() => LogDraining(log));
+        return app;
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section) where T : new() =>
+        configuration.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "KvStore node {Node} ready: grpc {Grpc}, admin {Admin}")]
+    private static partial void LogReady(ILogger logger, string node, string grpc, string admin);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: draining in-flight calls, then closing storage")]
+    private static partial void LogDraining(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max set elements {MaxSet}")]
+    private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxSet);
+}

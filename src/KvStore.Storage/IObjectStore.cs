@@ -1,0 +1,28 @@
+using KvStore.Core.Causality;
+using KvStore.Core.Crdt;
+
+namespace KvStore.Storage;
+
+/// <summary>
+/// A replica's durable map from key to object. Updates of one key are atomic read-modify-writes:
+/// concurrent updates of the same key never lose each other.
+/// </summary>
+public interface IObjectStore : IAsyncDisposable
+{
+    /// <summary>This storage incarnation's actor id: the node id and the epoch minted with the data directory.</summary>
+    ActorId Actor { get; }
+
+    /// <summary>The stored object, or null.</summary>
+    KvObject? Get(ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Runs <paramref name="update"/> on the stored object (null when absent) and stores what it
+    /// returns, unless it returns null. The returned task completes once the result is durable as
+    /// configured. An exception thrown by <paramref name="update"/> fails only this call.
+    /// </summary>
+    /// <returns>The object now stored (the old one when <paramref name="update"/> returned null).</returns>
+    Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default);
+
+    /// <summary>Counters for the metrics endpoint.</summary>
+    StorageStats Stats { get; }
+}

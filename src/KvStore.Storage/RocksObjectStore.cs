@@ -1,0 +1,143 @@
+using System.Threading.Channels;
+using KvStore.Core.Causality;
+using KvStore.Core.Crdt;
+using KvStore.Core.Encoding;
+using Microsoft.Extensions.Logging;
+using RocksDbSharp;
+
+namespace KvStore.Storage;
+
+/// <summary>
+/// The object store on RocksDB. One writer thread applies every update: it drains the queue into
+/// one <see cref="WriteBatch"/>, running each update against the latest state of its key (including
+/// earlier updates in the same batch), writes the batch once and then acknowledges every update in
+/// it. A single writer is what makes read-merge-write atomic per key; the batch is group commit.
+/// </summary>
+public sealed partial class RocksObjectStore : IObjectStore
+{
+    internal const string MetaFamily = "meta";
+    internal const string ObjectsFamily = "objects";
+
+    private readonly RocksDb _db;
+    private readonly ColumnFamilyHandle _objects;
+    private readonly WriteOptions _writeOptions;
+    private readonly Channel<PendingUpdate> _queue;
+    private readonly Thread _writer;
+    private readonly int _maxBatch;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private RocksObjectStore(RocksDb db, ActorId actor, StorageOptions options, ILogger logger)
+    {
+        _db = db;
+        _objects = db.GetColumnFamily(ObjectsFamily);
+        _writeOptions = new WriteOptions().SetSync(options.Sync);
+        _maxBatch = options.MaxBatchSize;
+        _logger = logger;
+        Actor = actor;
+        _queue = Channel.CreateBounded<PendingUpdate>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writer = new Thread(WriterLoop) { Name = "kvstore-writer", IsBackground = true };
+        _writer.Start();
+    }
+
+    public ActorId Actor { get; }
+
+    public StorageStats Stats { get; } = new();
+
+    /// <summary>
+    /// Opens (creating if needed) the data directory. A new directory gets the format version, the
+    /// node id and a fresh random epoch; an existing one must have this build's format and, when
+    /// <paramref name="nodeId"/> is given, belong to that node.
+    /// </summary>
+    /// <param name="nodeId">The configured node id, or null to use the stored one (or <paramref name="defaultNodeId"/> for a new directory).</param>
+    /// <exception cref="StorageException">The directory cannot be used; the message says why.</exception>
+    public static RocksObjectStore Open(StorageOptions options, string? nodeId, string defaultNodeId, ILogger logger)
+    {
+        var path = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(path);
+        var dbOptions = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true);
+        var families = new ColumnFamilies
+        {
+            { MetaFamily, new ColumnFamilyOptions() },
+            { ObjectsFamily, new ColumnFamilyOptions() },
+        };
+
+        RocksDb db;
+        try
+        {
+            db = RocksDb.Open(dbOptions, path, families);
+        }
+        catch (RocksDbException e) when (e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new StorageException($"data directory {path} is in use by another process ({e.Message})", e);
+        }
+        catch (RocksDbException e)
+        {
+            throw new StorageException($"cannot open data directory {path}: {e.Message}", e);
+        }
+
+        try
+        {
+            var (actor, created) = DataDirectoryMeta.LoadOrCreate(db, path, nodeId, defaultNodeId);
+            LogOpened(logger, path, actor.ToString(), created, options.Sync);
+            return new RocksObjectStore(db, actor, options, logger);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    public KvObject? Get(ReadOnlySpan<byte> key)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var bytes = _db.Get(key.ToArray(), _objects);
+        return bytes is null ? null : ObjectCodec.Decode(bytes);
+    }
+
+    public async Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var pending = new PendingUpdate(key, update, cancellationToken);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(RocksObjectStore));
+        }
+
+        return await pending.Completion.Task;
+    }
+
+    /// <summary>Stops taking updates, finishes the queued ones, then closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await Task.Run(_writer.Join);
+        _db.Dispose();
+        LogClosed(_logger);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opened data directory {Path} as actor {Actor} (new: {Created}, fsync on acknowledge: {Sync})")]
+    private static partial void LogOpened(ILogger logger, string path, string actor, bool created, bool sync);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed the data directory after finishing queued writes")]
+    private static partial void LogClosed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A write batch of {Count} updates failed")]
+    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+}

@@ -1,0 +1,39 @@
+namespace KvStore.Storage;
+
+/// <summary>Where and how the node keeps its data.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>The RocksDB directory; relative paths are taken from the working directory.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>
+    /// Fsync the write-ahead log before acknowledging. Off by default: the WAL is written before
+    /// every acknowledgement either way, which survives a crash of the process; fsync also survives
+    /// a crash of the machine, at the cost of one disk flush per write group.
+    /// </summary>
+    public bool Sync { get; set; }
+
+    /// <summary>Most mutations grouped into one RocksDB write batch (and, with <see cref="Sync"/>, one fsync).</summary>
+    public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>Mutations waiting for the writer. When full, callers wait: backpressure, not unbounded memory.</summary>
+    public int QueueCapacity { get; set; } = 8192;
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDir))
+        {
+            yield return "data directory must not be empty";
+        }
+
+        if (MaxBatchSize is < 1 or > 100_000)
+        {
+            yield return $"Storage:MaxBatchSize must be between 1 and 100000 (is {MaxBatchSize})";
+        }
+
+        if (QueueCapacity is < 1 or > 1_000_000)
+        {
+            yield return $"Storage:QueueCapacity must be between 1 and 1000000 (is {QueueCapacity})";
+        }
+    }
+}

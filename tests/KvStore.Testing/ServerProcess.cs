@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace KvStore.Testing;
+
+/// <summary>
+/// A KvStore server running as its own process on loopback, started from the build output of
+/// src/KvStore.Server. The process is stopped by its own id when the fixture is disposed.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _ownsDataDir;
+
+    private ServerProcess(Process process, string dataDir, int grpcPort, int adminPort, bool ownsDataDir)
+    {
+        _process = process;
+        DataDir = dataDir;
+        GrpcPort = grpcPort;
+        AdminPort = adminPort;
+        _ownsDataDir = ownsDataDir;
+    }
+
+    public string DataDir { get; }
+    public int GrpcPort { get; }
+    public int AdminPort { get; }
+    public int ProcessId => _process.Id;
+
+    /// <summary>The gRPC address, as an http:// URI.</summary>
+    public string GrpcEndpoint => $"http://127.0.0.1:{GrpcPort}";
+
+    /// <summary>The admin HTTP address, as an http:// URI.</summary>
+    public string AdminEndpoint => $"http://127.0.0.1:{AdminPort}";
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get { lock (_output) { return string.Join('\n', _output); } }
+    }
+
+    public static string ServerPath { get; } = typeof(ServerProcess).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "KvStoreServerPath").Value!;
+
+    /// <summary>A fresh, empty data directory under the system temp folder.</summary>
+    public static string NewDataDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "kvstore-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>
+    /// Starts a server and waits until it reports that it is ready. With no data directory a fresh
+    /// one is made and deleted on dispose. Ports are picked free on 127.0.0.1; if another process
+    /// takes one first, the start is retried on new ports.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string? dataDir = null, IEnumerable<string>? extraArgs = null, CancellationToken cancellationToken = default)
+    {
+        var owns = dataDir is null;
+        dataDir ??= NewDataDir();
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var grpcPort = FreePort();
+            var adminPort = FreePort();
+            var args = new List<string>
+            {
+                ServerPath,
+                "--data-dir", dataDir,
+                "--listen", $"127.0.0.1:{grpcPort}",
+                "--admin", $"127.0.0.1:{adminPort}",
+            };
+            if (extraArgs is not null)
+            {
+                args.AddRange(extraArgs);
+            }
+
+            var server = Launch(args, dataDir, grpcPort, adminPort, owns);
+            try
+            {
+                await server.WaitReadyAsync(cancellationToken);
+                return server;
+            }
+            catch (InvalidOperationException e) when (server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                last = e;
+                await server.DisposeAsync(keepData: true);
+            }
+            catch
+            {
+                await server.DisposeAsync(keepData: !owns);
+                throw;
+            }
+        }
+
+        throw new InvalidOperationException("could not start a server on free ports", last);
+    }
+
+    /// <summary>Starts a server process and returns at once, without waiting for it to be ready.</summary>
+    public static ServerProcess Launch(IEnumerable<string> dotnetArgs, string dataDir, int grpcPort, int adminPort, bool ownsDataDir)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in dotnetArgs)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var server = new ServerProcess(process, dataDir, grpcPort, adminPort, ownsDataDir);
+        process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
+        process.Exited += (_, _) => server._ready.TrySetException(new InvalidOperationException(
+            $"server exited with code {SafeExitCode(process)} before it was ready:\n{server.Output}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Waits for the line the server logs once both listeners are open.</summary>
+    public async Task WaitReadyAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _ready.Task.WaitAsync(StartTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException($"server not ready after {StartTimeout.TotalSeconds} s:\n{Output}");
+        }
+    }
+
+    /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Sends SIGTERM and waits for the process to exit; returns its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            if (kill(_process.Id, SigTerm) != 0)
+            {
+                throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed");
+            }
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync() => await DisposeAsync(keepData: !_ownsDataDir);
+
+    private async ValueTask DisposeAsync(bool keepData)
+    {
+        try
+        {
+            await KillAsync();
+        }
+        finally
+        {
+            _process.Dispose();
+            if (!keepData)
+            {
+                TryDelete(DataDir);
+            }
+        }
+    }
+
+    public static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
+
+        if (line.Contains("ready: grpc", StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string SafeExitCode(Process p)
+    {
+        try
+        {
+            return p.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "?";
+        }
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable CA5392, SYSLIB1054
+    private static extern int kill(int pid, int sig);
+#pragma warning restore CA5392, SYSLIB1054
+}
