@@ -1,5 +1,5 @@
 using KvStore.Core.Crdt;
-using KvStore.Core.Encoding;
+using KvStore.Core.Serialization;
 using RocksDbSharp;
 
 namespace KvStore.Storage;

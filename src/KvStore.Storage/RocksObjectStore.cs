@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using KvStore.Core.Causality;
 using KvStore.Core.Crdt;
-using KvStore.Core.Encoding;
+using KvStore.Core.Serialization;
 using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using KvStore.Cluster;
 using KvStore.Core.Crdt;
-using KvStore.Core.Encoding;
+using KvStore.Core.Serialization;
 using KvStore.Server.Configuration;
 using KvStore.Server.Metrics;
 using Microsoft.Extensions.Options;

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Cluster;
 using KvStore.Core.Crdt;
-using KvStore.Core.Encoding;
+using KvStore.Core.Serialization;
 using KvStore.Protocol.V1;
 
 namespace KvStore.Server.Grpc;

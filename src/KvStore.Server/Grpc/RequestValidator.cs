@@ -3,7 +3,7 @@ using Google.Protobuf.Collections;
 using Grpc.Core;
 using KvStore.Cluster;
 using KvStore.Core.Crdt;
-using KvStore.Core.Encoding;
+using KvStore.Core.Serialization;
 using KvStore.Server.Configuration;
 using KvStore.Protocol.V1;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace KvStore.Core.Encoding;
+namespace KvStore.Core.Serialization;
 
 /// <summary>Reads what <see cref="ByteWriter"/> wrote, checking every length against the bytes left.</summary>
 internal ref struct ByteReader(ReadOnlySpan<byte> data)

@@ -2,7 +2,7 @@ using KvStore.Core.Causality;
 using KvStore.Core.Clock;
 using KvStore.Core.Crdt;
 
-namespace KvStore.Core.Encoding;
+namespace KvStore.Core.Serialization;
 
 /// <summary>
 /// The canonical, versioned binary encoding of objects and causal contexts.

@@ -1,4 +1,4 @@
-namespace KvStore.Core.Encoding;
+namespace KvStore.Core.Serialization;
 
 /// <summary>Upper bounds a decoder enforces, so that a hostile or corrupt input cannot make it allocate without limit.</summary>
 /// <param name="MaxWidth">Actors in a version vector.</param>

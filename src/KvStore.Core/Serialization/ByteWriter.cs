@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
-namespace KvStore.Core.Encoding;
+namespace KvStore.Core.Serialization;
 
 /// <summary>Appends the primitives of the binary format: LEB128 varints, fixed little-endian words and length-prefixed bytes.</summary>
 internal sealed class ByteWriter(int capacity = 256)
