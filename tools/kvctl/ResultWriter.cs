@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using KvStore.Client;
+
+namespace KvStore.Kvctl;
+
+/// <summary>
+/// Prints results as plain text for people or as one JSON object per line for scripts. JSON
+/// carries contexts (base64) so that a script can read, then write with the context it read.
+/// </summary>
+internal sealed class ResultWriter(TextWriter output, bool json)
+{
+    // Relaxed escaping keeps base64 '+' and non-ASCII text readable; the output is never embedded in HTML.
+    private static readonly JsonWriterOptions JsonOptions = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>get: the value (UTF-8) or, for a missing key, nothing at all in text mode.</summary>
+    public Task ValueAsync(string key, KvValue? value)
+    {
+        if (!json)
+        {
+            return value is null ? Task.CompletedTask : output.WriteLineAsync(value.ValueAsString);
+        }
+
+        return WriteJsonAsync(w =>
+        {
+            w.WriteString("key", key);
+            w.WriteBoolean("found", value is not null);
+            if (value is not null)
+            {
+                w.WriteString("value", value.ValueAsString);
+                w.WriteString("context", value.Context.ToBase64());
+            }
+        });
+    }
+
+    /// <summary>put, set add, set remove: OK, or the new context for a following write.</summary>
+    public Task WrittenAsync(KvContext context) =>
+        json ? WriteJsonAsync(w => w.WriteString("context", context.ToBase64())) : output.WriteLineAsync("OK");
+
+    /// <summary>del: there is no context to return.</summary>
+    public Task DeletedAsync() =>
+        json ? WriteJsonAsync(_ => { }) : output.WriteLineAsync("OK");
+
+    /// <summary>set members: one member per line, or nothing for a missing set in text mode.</summary>
+    public async Task MembersAsync(string key, KvSet? set)
+    {
+        if (!json)
+        {
+            foreach (var member in set?.MembersAsStrings ?? [])
+            {
+                await output.WriteLineAsync(member);
+            }
+
+            return;
+        }
+
+        await WriteJsonAsync(w =>
+        {
+            w.WriteString("key", key);
+            w.WriteBoolean("found", set is not null);
+            if (set is not null)
+            {
+                w.WriteStartArray("members");
+                foreach (var member in set.MembersAsStrings)
+                {
+                    w.WriteStringValue(member);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("context", set.Context.ToBase64());
+            }
+        });
+    }
+
+    private Task WriteJsonAsync(Action<Utf8JsonWriter> writeProperties)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartObject();
+            writeProperties(writer);
+            writer.WriteEndObject();
+        }
+
+        return output.WriteLineAsync(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+}
