@@ -1,5 +1,7 @@
 using Grpc.Core;
 
+using KvStore.Testing;
+
 namespace KvStore.Client.Tests;
 
 /// <summary>Moving on to the next endpoint when one cannot be reached.</summary>

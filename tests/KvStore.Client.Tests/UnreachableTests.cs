@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
 
+using KvStore.Testing;
+
 namespace KvStore.Client.Tests;
 
 /// <summary>What the caller sees when no endpoint answers; no server needed.</summary>

@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using KvStore.Testing;
+
 namespace KvStore.Kvctl.Tests;
 
 /// <summary>kvctl against a real server, the way a user would drive it.</summary>

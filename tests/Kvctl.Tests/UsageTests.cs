@@ -1,3 +1,5 @@
+using KvStore.Testing;
+
 namespace KvStore.Kvctl.Tests;
 
 /// <summary>Failures that need no server: unreachable nodes and bad input.</summary>

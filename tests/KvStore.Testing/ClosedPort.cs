@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace KvStore.Client.Tests;
+namespace KvStore.Testing;
 
 /// <summary>
 /// A loopback port that is bound but not listening: connecting to it is refused at once, and
 /// because the port stays bound until disposal no other process (or test server) can take it.
 /// </summary>
-internal sealed class ClosedPort : IDisposable
+public sealed class ClosedPort : IDisposable
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
 
