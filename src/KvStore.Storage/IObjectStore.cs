@@ -23,6 +23,9 @@ public interface IObjectStore : IAsyncDisposable
     /// <returns>The object now stored (the old one when <paramref name="update"/> returned null).</returns>
     Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default);
 
+    /// <summary>True while the store is open and its writer is running.</summary>
+    bool IsHealthy { get; }
+
     /// <summary>Counters for the metrics endpoint.</summary>
     StorageStats Stats { get; }
 }

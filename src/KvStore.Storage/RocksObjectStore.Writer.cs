@@ -35,74 +35,18 @@ public sealed partial class RocksObjectStore
                 group.Add(item);
             }
 
-            using (var batch = new WriteBatch())
+            try
             {
-                var puts = 0;
+                CommitGroup(group, latest);
+            }
+            catch (Exception e)
+            {
+                // Nothing may end this thread: fail the whole group and keep serving.
+                LogBatchFailed(_logger, group.Count, e);
+                var failure = new StorageException($"write failed: {e.Message}", e);
                 foreach (var item in group)
                 {
-                    if (item.CancellationToken.IsCancellationRequested)
-                    {
-                        item.Completion.TrySetCanceled(item.CancellationToken);
-                        continue;
-                    }
-
-                    if (!latest.TryGetValue(item.Key, out var current))
-                    {
-                        var bytes = _db.Get(item.Key, _objects);
-                        current = bytes is null ? null : ObjectCodec.Decode(bytes);
-                    }
-
-                    KvObject? next;
-                    try
-                    {
-                        next = item.Update(current);
-                    }
-                    catch (Exception e)
-                    {
-                        item.Completion.TrySetException(e);
-                        continue;
-                    }
-
-                    item.Ran = true;
-                    item.Result = next ?? current;
-                    if (next is not null)
-                    {
-                        batch.Put(item.Key, ObjectCodec.Encode(next), _objects);
-                        latest[item.Key] = next;
-                        puts++;
-                    }
-                }
-
-                Exception? failure = null;
-                try
-                {
-                    if (puts > 0)
-                    {
-                        _db.Write(batch, _writeOptions);
-                        Stats.RecordBatch(puts);
-                    }
-                }
-                catch (Exception e)
-                {
-                    LogBatchFailed(_logger, puts, e);
-                    failure = new StorageException($"write failed: {e.Message}", e);
-                }
-
-                foreach (var item in group)
-                {
-                    if (!item.Ran)
-                    {
-                        continue;
-                    }
-
-                    if (failure is null)
-                    {
-                        item.Completion.TrySetResult(item.Result);
-                    }
-                    else
-                    {
-                        item.Completion.TrySetException(failure);
-                    }
+                    item.Completion.TrySetException(failure);
                 }
             }
 
@@ -110,4 +54,66 @@ public sealed partial class RocksObjectStore
             latest.Clear();
         }
     }
+
+    /// <summary>Runs each update of the group against the latest state of its key, then writes the batch once.</summary>
+    private void CommitGroup(List<PendingUpdate> group, Dictionary<byte[], KvObject?> latest)
+    {
+        using var batch = new WriteBatch();
+        var puts = 0;
+        foreach (var item in group)
+        {
+            if (item.CancellationToken.IsCancellationRequested)
+            {
+                item.Completion.TrySetCanceled(item.CancellationToken);
+                continue;
+            }
+
+            try
+            {
+                if (!latest.TryGetValue(item.Key, out var current))
+                {
+                    var stored = _db.Get(item.Key, _objects);
+                    current = stored is null ? null : ObjectCodec.Decode(stored);
+                }
+
+                var next = item.Update(current);
+                if (next is not null)
+                {
+                    var bytes = ObjectCodec.Encode(next);
+                    if (bytes.Length > _maxObjectBytes)
+                    {
+                        throw new MutationRejectedException(RejectReason.LimitExceeded,
+                            $"the key's object would be {bytes.Length} bytes; the limit is {_maxObjectBytes} (Storage:MaxObjectBytes)");
+                    }
+
+                    batch.Put(item.Key, bytes, _objects);
+                    latest[item.Key] = next;
+                    puts++;
+                }
+
+                item.Result = next ?? current;
+                item.Ran = true;
+            }
+            catch (Exception e)
+            {
+                // A failed update (refused, or a stored object that cannot be read) fails only its own call.
+                item.Completion.TrySetException(e);
+            }
+        }
+
+        if (puts > 0)
+        {
+            _db.Write(batch, _writeOptions);
+            Stats.RecordBatch(puts);
+        }
+
+        foreach (var item in group)
+        {
+            if (item.Ran)
+            {
+                item.Completion.TrySetResult(item.Result);
+            }
+        }
+    }
 }
+

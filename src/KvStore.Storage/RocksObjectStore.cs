@@ -24,6 +24,7 @@ public sealed partial class RocksObjectStore : IObjectStore
     private readonly Channel<PendingUpdate> _queue;
     private readonly Thread _writer;
     private readonly int _maxBatch;
+    private readonly int _maxObjectBytes;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -33,6 +34,7 @@ public sealed partial class RocksObjectStore : IObjectStore
         _objects = db.GetColumnFamily(ObjectsFamily);
         _writeOptions = new WriteOptions().SetSync(options.Sync);
         _maxBatch = options.MaxBatchSize;
+        _maxObjectBytes = options.MaxObjectBytes;
         _logger = logger;
         Actor = actor;
         _queue = Channel.CreateBounded<PendingUpdate>(new BoundedChannelOptions(options.QueueCapacity)
@@ -47,6 +49,8 @@ public sealed partial class RocksObjectStore : IObjectStore
     public ActorId Actor { get; }
 
     public StorageStats Stats { get; } = new();
+
+    public bool IsHealthy => Volatile.Read(ref _disposed) == 0 && _writer.IsAlive;
 
     /// <summary>
     /// Opens (creating if needed) the data directory. A new directory gets the format version, the

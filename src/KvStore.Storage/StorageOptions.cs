@@ -19,8 +19,19 @@ public sealed class StorageOptions
     /// <summary>Mutations waiting for the writer. When full, callers wait: backpressure, not unbounded memory.</summary>
     public int QueueCapacity { get; set; } = 8192;
 
+    /// <summary>
+    /// Largest encoded object one key may hold. Every update reads, merges and rewrites the whole
+    /// object, so this bounds the memory and I/O of one write; a write that would pass it is refused.
+    /// </summary>
+    public int MaxObjectBytes { get; set; } = 16 * 1024 * 1024;
+
     public IEnumerable<string> Validate()
     {
+        if (MaxObjectBytes is < 1024 or > 512 * 1024 * 1024)
+        {
+            yield return $"Storage:MaxObjectBytes must be between 1024 and 536870912 (is {MaxObjectBytes})";
+        }
+
         if (string.IsNullOrWhiteSpace(DataDir))
         {
             yield return "data directory must not be empty";

@@ -8,8 +8,8 @@ namespace KvStore.Storage.Tests;
 
 public sealed class RocksObjectStoreTests
 {
-    private static RocksObjectStore Open(string dir, string? nodeId = "n1", int maxBatch = 512) =>
-        RocksObjectStore.Open(new StorageOptions { DataDir = dir, MaxBatchSize = maxBatch }, nodeId, "default-node", NullLogger.Instance);
+    private static RocksObjectStore Open(string dir, string? nodeId = "n1", int maxBatch = 512, int maxObjectBytes = 1 << 20) =>
+        RocksObjectStore.Open(new StorageOptions { DataDir = dir, MaxBatchSize = maxBatch, MaxObjectBytes = maxObjectBytes }, nodeId, "default-node", NullLogger.Instance);
 
     private static byte[] K(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -126,5 +126,20 @@ public sealed class RocksObjectStoreTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => store.UpdateAsync(K("late"), Put(store.Actor, "v"), TestContext.Current.CancellationToken));
         await using var reopened = Open(dir.Path);
         Assert.All(Enumerable.Range(0, 100), i => Assert.Equal("v", Value(reopened.Get(K($"k{i}")))));
+    }
+
+    [Fact]
+    public async Task An_object_past_the_size_bound_is_refused_and_the_writer_keeps_serving()
+    {
+        using var dir = new TempDir();
+        await using var store = Open(dir.Path, maxObjectBytes: 4096);
+        var small = await store.UpdateAsync(K("k"), Put(store.Actor, "small"), TestContext.Current.CancellationToken);
+        var e = await Assert.ThrowsAsync<MutationRejectedException>(() =>
+            store.UpdateAsync(K("k"), Put(store.Actor, new string('x', 5000)), TestContext.Current.CancellationToken));
+        Assert.Equal(RejectReason.LimitExceeded, e.Reason);
+        Assert.Contains("Storage:MaxObjectBytes", e.Message, StringComparison.Ordinal);
+        Assert.Equal(small, store.Get(K("k")));
+        Assert.Equal("next", Value(await store.UpdateAsync(K("k2"), Put(store.Actor, "next"), TestContext.Current.CancellationToken)));
+        Assert.True(store.IsHealthy);
     }
 }
