@@ -25,18 +25,18 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
     /// <exception cref="MutationRejectedException">Wrong type or a bound; nothing was stored.</exception>
     public Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, CancellationToken cancellationToken)
     {
-        // Folding the context's timestamp in first makes the new write later than anything the
-        // client read, even if that came from a node whose clock is ahead of ours.
-        if (mutation.SeenContext is { } seen)
-        {
-            clock.Observe(seen.Timestamp);
-        }
-
+        var seen = mutation.SeenContext?.Timestamp ?? HlcTimestamp.Zero;
         return store.UpdateAsync(
             key,
             current =>
             {
-                var timestamp = clock.After(current?.MaxTimestamp ?? HlcTimestamp.Zero);
+                var held = current?.MaxTimestamp ?? HlcTimestamp.Zero;
+
+                // Folding the context's timestamp in makes the new write later than anything the
+                // client read, even if that came from a node whose clock is ahead of ours. Only a
+                // timestamp this replica does not already hold is checked for drift: one it minted
+                // itself stays acceptable even after its own wall clock has stepped back.
+                var timestamp = seen > held ? clock.Observe(seen) : clock.After(held);
                 return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits);
             },
             cancellationToken);

@@ -4,7 +4,6 @@ using KvStore.Core.Crdt;
 using KvStore.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace KvStore.Cluster.Tests;
 
@@ -12,7 +11,7 @@ public sealed class LocalReplicaTests : IAsyncDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "kvstore-replica-" + Guid.NewGuid().ToString("N"));
-    private readonly FakeTimeProvider _time = new(Start);
+    private readonly SettableTime _time = new() { Now = Start };
     private readonly RocksObjectStore _store;
     private readonly LocalReplica _replica;
 
@@ -73,5 +72,25 @@ public sealed class LocalReplicaTests : IAsyncDisposable
     {
         await _store.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_context_this_node_minted_stays_usable_after_its_wall_clock_steps_back()
+    {
+        var written = await _replica.WriteAsync(K("k"), new Mutation.Put(K("v1"), null), Ct);
+        _time.Now = Start - TimeSpan.FromMinutes(5);
+        var rewritten = await _replica.WriteAsync(K("k"), new Mutation.Put(K("v2"), written!.Context), Ct);
+        var winner = rewritten!.Register!.Winner!.Value;
+        Assert.Equal("v2", Encoding.UTF8.GetString(winner.Value.Span));
+        Assert.True(winner.Timestamp > written.MaxTimestamp);
+        Assert.Equal(0, _replica.Clock.RejectedCount);
+    }
+
+    /// <summary>A wall clock that can be stepped backwards, as NTP may do.</summary>
+    private sealed class SettableTime : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }
