@@ -20,6 +20,9 @@ public static partial class ServerHost
     /// <summary>Exit code when the data directory cannot be opened.</summary>
     public const int StorageError = 3;
 
+    /// <summary>Exit code when a listen or admin address cannot be bound.</summary>
+    public const int ListenError = 4;
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Contains("--help") || args.Contains("-h"))
@@ -61,6 +64,11 @@ public static partial class ServerHost
         }
 
         var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate()).ToList();
+        if (storage.MaxObjectBytes < (long)limits.MaxValueBytes + 65_536)
+        {
+            errors.Add($"Storage:MaxObjectBytes ({storage.MaxObjectBytes}) must exceed Limits:MaxValueBytes ({limits.MaxValueBytes}) by at least 65536, or a maximal value could never be stored");
+        }
+
         if (errors.Count > 0)
         {
             await Console.Error.WriteLineAsync("kvstore: invalid configuration:\n  " + string.Join("\n  ", errors));
@@ -93,7 +101,7 @@ public static partial class ServerHost
             catch (IOException e)
             {
                 await Console.Error.WriteLineAsync($"kvstore: cannot listen: {e.Message}");
-                return StorageError;
+                return ListenError;
             }
         }
 
@@ -128,7 +136,8 @@ public static partial class ServerHost
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
-        services.AddGrpcHealthChecks().AddCheck("storage", () => HealthCheckResult.Healthy());
+        services.AddGrpcHealthChecks().AddCheck("storage", () =>
+            store.IsHealthy ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("storage is closed or its writer stopped"));
 
         var app = builder.Build();
         var grpcHost = $"*:{node.ListenEndPoint.Port}";

@@ -4,6 +4,7 @@ using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
 using KvStore.Server.Configuration;
 using KvStore.Server.Metrics;
+using KvStore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace KvStore.Server.Admin;
@@ -13,7 +14,9 @@ internal static class AdminEndpoints
 {
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app, string host)
     {
-        app.MapGet("/healthz", (LocalReplica replica) => Results.Json(new { status = "serving", node = replica.Actor.Node }))
+        app.MapGet("/healthz", (LocalReplica replica, IObjectStore store) => store.IsHealthy
+                ? Results.Json(new { status = "serving", node = replica.Actor.Node })
+                : Results.Json(new { status = "not_serving", node = replica.Actor.Node }, statusCode: StatusCodes.Status503ServiceUnavailable))
             .RequireHost(host);
 
         app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4"))

@@ -23,14 +23,15 @@ internal sealed class ErrorMappingInterceptor(ServerMetrics metrics) : Intercept
             metrics.RecordCall(method, StatusCode.OK);
             return response;
         }
-        catch (Exception e) when (Map(e) is { } status)
+        catch (Exception e)
         {
+            var status = Map(e);
             metrics.RecordCall(method, status.StatusCode);
             throw new RpcException(status);
         }
     }
 
-    private static Status? Map(Exception e) => e switch
+    private static Status Map(Exception e) => e switch
     {
         RpcException rpc => rpc.Status,
         MutationRejectedException { Reason: RejectReason.WrongType } m => new Status(StatusCode.FailedPrecondition, m.Message),
@@ -39,6 +40,6 @@ internal sealed class ErrorMappingInterceptor(ServerMetrics metrics) : Intercept
         StorageException s => new Status(StatusCode.Unavailable, s.Message),
         ObjectDisposedException => new Status(StatusCode.Unavailable, "the node is shutting down"),
         OperationCanceledException => new Status(StatusCode.Cancelled, "the call was cancelled"),
-        _ => null,
+        _ => new Status(StatusCode.Internal, $"internal error: {e.Message}"),
     };
 }
