@@ -140,10 +140,12 @@ public static partial class ServerHost
             store.IsHealthy ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("storage is closed or its writer stopped"));
 
         var app = builder.Build();
-        var grpcHost = $"*:{node.ListenEndPoint.Port}";
-        app.MapGrpcService<KvGrpcService>().RequireHost(grpcHost);
-        app.MapGrpcHealthChecksService().RequireHost(grpcHost);
-        app.MapAdminEndpoints($"*:{node.AdminEndPoint.Port}");
+        app.UseRouting();
+        app.Use(ListenerPort.Enforce);
+        var grpcPort = node.ListenEndPoint.Port;
+        app.MapGrpcService<KvGrpcService>().OnPort(grpcPort);
+        app.MapGrpcHealthChecksService().OnPort(grpcPort);
+        app.MapAdminEndpoints(node.AdminEndPoint.Port);
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KvStore.Server");
         app.Lifetime.ApplicationStarted.Register(() => LogReady(log, store.Actor.Node, node.Listen, node.Admin));

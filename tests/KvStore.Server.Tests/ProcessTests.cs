@@ -135,6 +135,20 @@ public sealed class ProcessTests
         var metrics = await http.GetStringAsync($"{server.AdminEndpoint}/metrics", Ct);
         Assert.Contains("kvstore_grpc_calls_total{method=\"Put\",status=\"OK\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("kvstore_storage_writes_total 2", metrics, StringComparison.Ordinal);
+
+        // Behind port mapping the Host header names a port the node does not listen on: the
+        // connection's own port decides, so admin still answers...
+        using var mapped = new HttpRequestMessage(HttpMethod.Get, $"{server.AdminEndpoint}/healthz");
+        mapped.Headers.Host = "kvstore.example:17071";
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(mapped, Ct)).StatusCode);
+
+        // ...and admin paths are not served on the gRPC listener.
+        using var onGrpcPort = new HttpRequestMessage(HttpMethod.Get, $"{server.GrpcEndpoint}/healthz")
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.SendAsync(onGrpcPort, Ct)).StatusCode);
     }
 
     [Theory]

@@ -12,15 +12,15 @@ namespace KvStore.Server.Admin;
 /// <summary>The operator's view on the admin port: health, metrics, routing table and per-key state.</summary>
 internal static class AdminEndpoints
 {
-    public static void MapAdminEndpoints(this IEndpointRouteBuilder app, string host)
+    public static void MapAdminEndpoints(this IEndpointRouteBuilder app, int port)
     {
         app.MapGet("/healthz", (LocalReplica replica, IObjectStore store) => store.IsHealthy
                 ? Results.Json(new { status = "serving", node = replica.Actor.Node })
                 : Results.Json(new { status = "not_serving", node = replica.Actor.Node }, statusCode: StatusCodes.Status503ServiceUnavailable))
-            .RequireHost(host);
+            .OnPort(port);
 
         app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4"))
-            .RequireHost(host);
+            .OnPort(port);
 
         app.MapGet("/debug/routingtable", (LocalReplica replica, IOptions<NodeOptions> node) => Results.Json(new
         {
@@ -30,9 +30,9 @@ internal static class AdminEndpoints
             {
                 new { id = replica.Actor.Node, address = node.Value.Listen, state = "alive", incarnation = 0L, self = true },
             },
-        })).RequireHost(host);
+        })).OnPort(port);
 
-        app.MapGet("/debug/data", DebugData).RequireHost(host);
+        app.MapGet("/debug/data", DebugData).OnPort(port);
     }
 
     /// <summary>Everything the node holds for one key: value or members, clock, siblings and their timestamps.</summary>
