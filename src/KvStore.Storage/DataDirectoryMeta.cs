@@ -13,6 +13,7 @@ internal static class DataDirectoryMeta
     public const int FormatVersion = 1;
 
     private static readonly byte[] FormatKey = "format-version"u8.ToArray();
+    private static readonly byte[] FormatValue = Encoding.ASCII.GetBytes(FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
     private static readonly byte[] NodeIdKey = "node-id"u8.ToArray();
     private static readonly byte[] EpochKey = "epoch"u8.ToArray();
 
@@ -34,7 +35,7 @@ internal static class DataDirectoryMeta
             var id = nodeId ?? defaultNodeId;
             var epoch = MintEpoch();
             using var batch = new WriteBatch();
-            batch.Put(FormatKey, Encoding.ASCII.GetBytes(FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)), meta);
+            batch.Put(FormatKey, FormatValue, meta);
             batch.Put(NodeIdKey, Encoding.UTF8.GetBytes(id), meta);
             var epochBytes = new byte[8];
             BinaryPrimitives.WriteUInt64BigEndian(epochBytes, epoch);
@@ -43,10 +44,9 @@ internal static class DataDirectoryMeta
             return (new ActorId(id, epoch), true);
         }
 
-        var stored = Encoding.ASCII.GetString(format);
-        if (stored != FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        if (!format.AsSpan().SequenceEqual(FormatValue))
         {
-            throw new StorageException($"data directory {path} has format version {stored}; this build reads version {FormatVersion}");
+            throw new StorageException($"data directory {path} has format version {Encoding.ASCII.GetString(format)}; this build reads version {FormatVersion}");
         }
 
         var storedNode = db.Get(NodeIdKey, meta) is { } n ? Encoding.UTF8.GetString(n) : null;

@@ -16,8 +16,6 @@ internal sealed class ServerMetrics(IObjectStore store, HybridLogicalClock clock
     public void RecordCall(string method, StatusCode status) =>
         _calls.AddOrUpdate((method, status), 1, static (_, n) => n + 1);
 
-    public long Calls(string method, StatusCode status) => _calls.TryGetValue((method, status), out var n) ? n : 0;
-
     public string Render()
     {
         var sb = new StringBuilder();
