@@ -20,6 +20,7 @@ public sealed partial class RocksObjectStore : IObjectStore
 
     private readonly RocksDb _db;
     private readonly ColumnFamilyHandle _objects;
+    private readonly ColumnFamilyHandle _meta;
     private readonly WriteOptions _writeOptions;
     private readonly Channel<PendingUpdate> _queue;
     private readonly Thread _writer;
@@ -32,6 +33,7 @@ public sealed partial class RocksObjectStore : IObjectStore
     {
         _db = db;
         _objects = db.GetColumnFamily(ObjectsFamily);
+        _meta = db.GetColumnFamily(MetaFamily);
         _writeOptions = new WriteOptions().SetSync(options.Sync);
         _maxBatch = options.MaxBatchSize;
         _maxObjectBytes = options.MaxObjectBytes;
