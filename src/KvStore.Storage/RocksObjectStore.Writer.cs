@@ -1,119 +1,127 @@
 using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
-using RocksDbSharp;
 
 namespace KvStore.Storage;
 
 public sealed partial class RocksObjectStore
 {
-    /// <summary>An update waiting for the writer, and how its caller is told the outcome.</summary>
-    private sealed class PendingUpdate(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken)
-    {
-        public byte[] Key { get; } = key;
-
-        public Func<KvObject?, KvObject?> Update { get; } = update;
-
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-
-        public TaskCompletionSource<KvObject?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>The object after the update, set once the update ran without throwing.</summary>
-        public KvObject? Result { get; set; }
-
-        public bool Ran { get; set; }
-    }
-
     private void WriterLoop()
     {
-        var group = new List<PendingUpdate>(_maxBatch);
-        var latest = new Dictionary<byte[], KvObject?>(ByteOrder.Instance);
+        var items = new List<WriteItem>(_maxBatch);
         var reader = _queue.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            while (group.Count < _maxBatch && reader.TryRead(out var item))
+            while (items.Count < _maxBatch && reader.TryRead(out var item))
             {
-                group.Add(item);
+                items.Add(item);
             }
 
             try
             {
-                CommitGroup(group, latest);
+                CommitGroup(items);
             }
             catch (Exception e)
             {
                 // Nothing may end this thread: fail the whole group and keep serving.
-                LogBatchFailed(_logger, group.Count, e);
+                LogBatchFailed(_logger, items.Count, e);
                 var failure = new StorageException($"write failed: {e.Message}", e);
-                foreach (var item in group)
+                foreach (var item in items)
                 {
-                    item.Completion.TrySetException(failure);
+                    item.Fail(failure);
                 }
             }
 
-            group.Clear();
-            latest.Clear();
+            items.Clear();
         }
     }
 
-    /// <summary>Runs each update of the group against the latest state of its key, then writes the batch once.</summary>
-    private void CommitGroup(List<PendingUpdate> group, Dictionary<byte[], KvObject?> latest)
+    /// <summary>
+    /// Runs each item of the group against the latest state of its key, writes the batch once, then
+    /// publishes the new hint counts and reports every outcome. Objects and hints share the batch, so
+    /// a group commit lands both or neither.
+    /// </summary>
+    private void CommitGroup(List<WriteItem> items)
     {
-        using var batch = new WriteBatch();
-        var puts = 0;
-        foreach (var item in group)
+        using var group = new WriteGroup(_hintCounts);
+        foreach (var item in items)
         {
             if (item.CancellationToken.IsCancellationRequested)
             {
-                item.Completion.TrySetCanceled(item.CancellationToken);
+                item.Cancel();
                 continue;
             }
 
             try
             {
-                if (!latest.TryGetValue(item.Key, out var current))
+                switch (item)
                 {
-                    var stored = _db.Get(item.Key, _objects);
-                    current = stored is null ? null : ObjectCodec.Decode(stored);
+                    case PendingUpdate update:
+                        StageUpdate(update, group);
+                        break;
+                    case PendingHint hint:
+                        StageHint(hint, group);
+                        break;
+                    case PendingHintDelete delete:
+                        StageHintDelete(delete, group);
+                        break;
                 }
-
-                var next = item.Update(current);
-                if (next is not null)
-                {
-                    var bytes = ObjectCodec.Encode(next);
-                    if (bytes.Length > _maxObjectBytes)
-                    {
-                        throw new MutationRejectedException(RejectReason.LimitExceeded,
-                            $"the key's object would be {bytes.Length} bytes; the limit is {_maxObjectBytes} (Storage:MaxObjectBytes)");
-                    }
-
-                    batch.Put(item.Key, bytes, _objects);
-                    latest[item.Key] = next;
-                    puts++;
-                }
-
-                item.Result = next ?? current;
-                item.Ran = true;
             }
             catch (Exception e)
             {
-                // A failed update (refused, or a stored object that cannot be read) fails only its own call.
-                item.Completion.TrySetException(e);
+                // A failed item (refused, or a stored object that cannot be read) fails only its own call.
+                item.Fail(e);
             }
         }
 
-        if (puts > 0)
+        if (group.Operations > 0)
         {
-            _db.Write(batch, _writeOptions);
-            Stats.RecordBatch(puts);
+            _db.Write(group.Batch, _writeOptions);
+            Volatile.Write(ref _hintCounts, group.HintCounts);
+            Stats.RecordBatch(group.ObjectWrites, group.Operations);
         }
 
-        foreach (var item in group)
+        // Counted even when nothing was written: a hint that merged to what was already held is stored.
+        Stats.RecordHints(group.HintsStored, group.HintsDeleted);
+
+        foreach (var item in items)
         {
             if (item.Ran)
             {
-                item.Completion.TrySetResult(item.Result);
+                item.Complete();
             }
         }
     }
-}
 
+    private void StageUpdate(PendingUpdate item, WriteGroup group)
+    {
+        if (!group.Objects.TryGetValue(item.Key, out var current))
+        {
+            var stored = _db.Get(item.Key, _objects);
+            current = stored is null ? null : ObjectCodec.Decode(stored);
+        }
+
+        var next = item.Update(current);
+        if (next is not null)
+        {
+            group.Batch.Put(item.Key, CheckedEncode(next), _objects);
+            group.Objects[item.Key] = next;
+            group.ObjectWrites++;
+            group.Operations++;
+        }
+
+        item.SetResult(next ?? current);
+    }
+
+    /// <summary>Encodes an object, refusing one past Storage:MaxObjectBytes.</summary>
+    private byte[] CheckedEncode(KvObject obj)
+    {
+        var bytes = ObjectCodec.Encode(obj);
+        if (bytes.Length > _maxObjectBytes)
+        {
+            throw new MutationRejectedException(RejectReason.LimitExceeded,
+                $"the key's object would be {bytes.Length} bytes; the limit is {_maxObjectBytes} (Storage:MaxObjectBytes)");
+        }
+
+        return bytes;
+    }
+}

@@ -12,20 +12,24 @@ namespace KvStore.Storage;
 /// one <see cref="WriteBatch"/>, running each update against the latest state of its key (including
 /// earlier updates in the same batch), writes the batch once and then acknowledges every update in
 /// it. A single writer is what makes read-merge-write atomic per key; the batch is group commit.
+/// Hints (<see cref="IHintStore"/>) go through the same writer and batches, in their own column family.
 /// </summary>
 public sealed partial class RocksObjectStore : IObjectStore
 {
     internal const string MetaFamily = "meta";
     internal const string ObjectsFamily = "objects";
+    internal const string HintsFamily = "hints";
 
     private readonly RocksDb _db;
     private readonly ColumnFamilyHandle _objects;
+    private readonly ColumnFamilyHandle _hints;
     private readonly ColumnFamilyHandle _meta;
     private readonly WriteOptions _writeOptions;
-    private readonly Channel<PendingUpdate> _queue;
+    private readonly Channel<WriteItem> _queue;
     private readonly Thread _writer;
     private readonly int _maxBatch;
     private readonly int _maxObjectBytes;
+    private readonly int _maxHintsPerTarget;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -33,13 +37,16 @@ public sealed partial class RocksObjectStore : IObjectStore
     {
         _db = db;
         _objects = db.GetColumnFamily(ObjectsFamily);
+        _hints = db.GetColumnFamily(HintsFamily);
         _meta = db.GetColumnFamily(MetaFamily);
+        _hintCounts = CountHints(db, _hints);
         _writeOptions = new WriteOptions().SetSync(options.Sync);
         _maxBatch = options.MaxBatchSize;
         _maxObjectBytes = options.MaxObjectBytes;
+        _maxHintsPerTarget = options.MaxHintsPerTarget;
         _logger = logger;
         Actor = actor;
-        _queue = Channel.CreateBounded<PendingUpdate>(new BoundedChannelOptions(options.QueueCapacity)
+        _queue = Channel.CreateBounded<WriteItem>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -72,6 +79,8 @@ public sealed partial class RocksObjectStore : IObjectStore
         {
             { MetaFamily, new ColumnFamilyOptions() },
             { ObjectsFamily, new ColumnFamilyOptions() },
+            // Added after the first release; SetCreateMissingColumnFamilies adds it to older directories.
+            { HintsFamily, new ColumnFamilyOptions() },
         };
 
         RocksDb db;
@@ -92,7 +101,13 @@ public sealed partial class RocksObjectStore : IObjectStore
         {
             var (actor, created) = DataDirectoryMeta.LoadOrCreate(db, path, nodeId, defaultNodeId);
             LogOpened(logger, path, actor.ToString(), created, options.Sync);
-            return new RocksObjectStore(db, actor, options, logger);
+            var store = new RocksObjectStore(db, actor, options, logger);
+            foreach (var (target, count) in store.HintCounts)
+            {
+                LogHintsPending(logger, count, target);
+            }
+
+            return store;
         }
         catch
         {
@@ -108,20 +123,23 @@ public sealed partial class RocksObjectStore : IObjectStore
         return bytes is null ? null : ObjectCodec.Decode(bytes);
     }
 
-    public async Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default)
+    public Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(new PendingUpdate(key, update, cancellationToken));
+
+    /// <summary>Queues an item for the writer (waiting while the queue is full) and awaits its outcome.</summary>
+    private async Task<TResult> EnqueueAsync<TResult>(WriteItem<TResult> item)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var pending = new PendingUpdate(key, update, cancellationToken);
         try
         {
-            await _queue.Writer.WriteAsync(pending, cancellationToken);
+            await _queue.Writer.WriteAsync(item, item.CancellationToken);
         }
         catch (ChannelClosedException)
         {
             throw new ObjectDisposedException(nameof(RocksObjectStore));
         }
 
-        return await pending.Completion.Task;
+        return await item.Completion.Task;
     }
 
     /// <summary>Stops taking updates, finishes the queued ones, then closes the database.</summary>
@@ -140,6 +158,9 @@ public sealed partial class RocksObjectStore : IObjectStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened data directory {Path} as actor {Actor} (new: {Created}, fsync on acknowledge: {Sync})")]
     private static partial void LogOpened(ILogger logger, string path, string actor, bool created, bool sync);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} hints pending for {Target}")]
+    private static partial void LogHintsPending(ILogger logger, int count, string target);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed the data directory after finishing queued writes")]
     private static partial void LogClosed(ILogger logger);

@@ -25,6 +25,14 @@ public sealed class StorageOptions
     /// </summary>
     public int MaxObjectBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Most hints kept for one target node. A node that stays down long enough would otherwise fill
+    /// the disk of every fallback; past the bound a write for a new key is not hinted (and counted),
+    /// and anti-entropy brings the target up to date when it returns. One hint per key, so this is
+    /// also the number of distinct keys waiting for the target.
+    /// </summary>
+    public int MaxHintsPerTarget { get; set; } = 100_000;
+
     public IEnumerable<string> Validate()
     {
         if (MaxObjectBytes is < 1024 or > 512 * 1024 * 1024)
@@ -45,6 +53,11 @@ public sealed class StorageOptions
         if (QueueCapacity is < 1 or > 1_000_000)
         {
             yield return $"Storage:QueueCapacity must be between 1 and 1000000 (is {QueueCapacity})";
+        }
+
+        if (MaxHintsPerTarget is < 1 or > 10_000_000)
+        {
+            yield return $"Storage:MaxHintsPerTarget must be between 1 and 10000000 (is {MaxHintsPerTarget})";
         }
     }
 }
