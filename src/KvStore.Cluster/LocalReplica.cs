@@ -10,7 +10,7 @@ namespace KvStore.Cluster;
 /// This node as a replica: it mints the dot and the timestamp of each write it applies, inside the
 /// store's atomic update of the key, so the dot counter and the stored state never disagree.
 /// </summary>
-public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, IOptions<ReplicaOptions> options)
+public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, IOptions<ReplicaOptions> options, ClusterCounters counters)
 {
     private readonly ObjectLimits _limits = new(options.Value.MaxSetElements, options.Value.MaxVersionVectorWidth);
 
@@ -40,5 +40,49 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
                 return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits);
             },
             cancellationToken);
+    }
+
+    /// <summary>
+    /// Merges an object from another replica (replication, read repair, a delivered hint) into this
+    /// one: the one path every received object takes, so nothing received is written without the
+    /// merge. Returns the object now stored.
+    /// </summary>
+    /// <exception cref="MutationRejectedException">The replicas hold different types for the key; nothing was stored.</exception>
+    public Task<KvObject?> MergeAsync(byte[] key, KvObject incoming, CancellationToken cancellationToken)
+    {
+        ObserveTimestamp(incoming.MaxTimestamp);
+        return store.UpdateAsync(
+            key,
+            current =>
+            {
+                if (current is null)
+                {
+                    return incoming;
+                }
+
+                var merged = current.Merge(incoming);
+                return merged.Equals(current) ? null : merged;
+            },
+            cancellationToken);
+    }
+
+    // Keeps this node's clock ahead of writes it receives, so its next write on the key follows
+    // them. A timestamp beyond the allowed drift does not move the clock, but the object is merged
+    // anyway: refusing it would leave replicas diverged for good.
+    private void ObserveTimestamp(HlcTimestamp timestamp)
+    {
+        if (timestamp == HlcTimestamp.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            clock.Observe(timestamp);
+        }
+        catch (ClockDriftException)
+        {
+            counters.MergeDrift();
+        }
     }
 }

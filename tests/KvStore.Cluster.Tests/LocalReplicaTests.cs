@@ -19,7 +19,7 @@ public sealed class LocalReplicaTests : IAsyncDisposable
     {
         _store = RocksObjectStore.Open(new StorageOptions { DataDir = _dir }, "r1", "r1", NullLogger.Instance);
         var options = Options.Create(new ReplicaOptions { MaxClockDrift = TimeSpan.FromSeconds(10) });
-        _replica = new LocalReplica(_store, new HybridLogicalClock(_time, options.Value.MaxClockDrift), options);
+        _replica = new LocalReplica(_store, new HybridLogicalClock(_time, options.Value.MaxClockDrift), options, new ClusterCounters());
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -1,0 +1,218 @@
+using KvStore.Cluster.Routing;
+using KvStore.Core.Crdt;
+using KvStore.Core.Membership;
+
+namespace KvStore.Cluster.Replication;
+
+public sealed partial class Coordinator
+{
+    /// <summary>
+    /// Applies a client's mutation to the key's replicas and returns the object the coordinating
+    /// replica stored (null when the key is still absent).
+    /// </summary>
+    /// <exception cref="ReplicaUnavailableException">Fewer than the level's acknowledgements arrived; the write may still exist on some replicas.</exception>
+    /// <exception cref="OverloadedException">Too many requests in flight on this node.</exception>
+    public async Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        var table = router.Current;
+        var replicas = table.PreferenceList(key);
+        if (!Contains(replicas, table.SelfId))
+        {
+            // Who mints the dot: a replica of the key, so a key's version vector names only its
+            // replicas. Ask them in ring order; coordinate here only if none can be reached.
+            foreach (var target in replicas)
+            {
+                if (!table.IsAlive(target.Id))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    counters.Forward();
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    deadline.CancelAfter(_options.PeerTimeout * 3);
+                    return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
+                }
+                catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    counters.PeerFailure();
+                    LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
+                }
+            }
+        }
+
+        return await CoordinateAsync(key, mutation, level, cancellationToken);
+    }
+
+    /// <summary>
+    /// Coordinates a write on this node: the node stores it (minting the dot), then sends the
+    /// stored object to the key's other replicas. A replica that is down or does not answer gets
+    /// it as a hint, on the next alive node clockwise (which then counts toward W, Dynamo's sloppy
+    /// quorum) or, when there is none, on this node.
+    /// </summary>
+    public async Task<KvObject?> CoordinateAsync(byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        Enter();
+        var released = false;
+        try
+        {
+            var table = router.Current;
+            var replicas = table.PreferenceList(key);
+            var needed = _options.WritesNeeded(level, replicas.Count);
+            var others = replicas.Where(r => r.Id != table.SelfId).ToList();
+
+            if (mutation.SeenContext is { } seen)
+            {
+                await CatchUpAsync(key, seen, others, table);
+            }
+
+            var stored = await replica.WriteAsync(key, mutation, cancellationToken);
+            if (stored is null || others.Count == 0)
+            {
+                return stored;
+            }
+
+            var fallbacks = new FallbackQueue(table.Fallbacks(key).Where(m => m.State == MemberState.Alive && m.Id != table.SelfId));
+            var sends = others.Select(r => ReplicateAsync(key, stored, r, table.IsAlive(r.Id), fallbacks)).ToList();
+
+            // Replication goes on after the client is answered (or gives up); the slot is released when it ends.
+            released = true;
+            FinishInBackground(Task.WhenAll(sends), "replication");
+
+            // This node's own durable write is the first acknowledgement.
+            var acks = 1;
+            var waiting = new List<Task<bool>>(sends);
+            while (acks < needed && waiting.Count > 0)
+            {
+                var done = await Task.WhenAny(waiting).WaitAsync(cancellationToken);
+                waiting.Remove(done);
+                if (done.IsCompletedSuccessfully && done.Result)
+                {
+                    acks++;
+                }
+            }
+
+            if (acks < needed)
+            {
+                throw new ReplicaUnavailableException(
+                    $"only {acks} of {replicas.Count} replicas acknowledged the write ({needed} needed); " +
+                    "it may still have been applied on some replicas and will spread to the others");
+            }
+
+            return stored;
+        }
+        finally
+        {
+            if (!released)
+            {
+                Release();
+            }
+        }
+    }
+
+    /// <summary>Sends the stored object to one replica; true when that counts as an acknowledgement.</summary>
+    private async Task<bool> ReplicateAsync(byte[] key, KvObject stored, Member target, bool alive, FallbackQueue fallbacks)
+    {
+        if (alive)
+        {
+            try
+            {
+                using var deadline = PeerDeadline();
+                await peers.MergeAsync(target, key, stored, null, deadline.Token);
+                return true;
+            }
+            catch (PeerUnreachableException e)
+            {
+                counters.PeerFailure();
+                LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
+            }
+            catch (MutationRejectedException e)
+            {
+                // The replicas disagree on the key's type: a hint would be refused the same way.
+                LogReplicaRefused(logger, target.Id, KeyText(key), e.Message);
+                return false;
+            }
+        }
+
+        while (fallbacks.TryTake(out var fallback))
+        {
+            try
+            {
+                using var deadline = PeerDeadline();
+                await peers.MergeAsync(fallback, key, stored, target.Id, deadline.Token);
+                counters.HintHandedOff();
+                return true;
+            }
+            catch (PeerUnreachableException e)
+            {
+                counters.PeerFailure();
+                LogReplicaMissed(logger, fallback.Id, KeyText(key), e.Message);
+            }
+        }
+
+        // No other node took it: keep the hint here. It is durable, but it is no second copy, so it
+        // does not count toward W.
+        if (await hints.AddHintAsync(target.Id, key, stored))
+        {
+            counters.HintStoredLocally();
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Before applying a mutation with a context, makes sure this replica holds what the context
+    /// covers: a client may have read other replicas. Without this, a remove or an overwrite would
+    /// miss the additions this replica had not received yet, and they would come back when they
+    /// arrived. Best effort: replicas that do not answer in time are skipped.
+    /// </summary>
+    private async Task CatchUpAsync(byte[] key, Core.Crdt.CausalContext seen, List<Member> others, RoutingTable table)
+    {
+        var local = replica.Read(key);
+        if (local is not null ? local.Clock.Descends(seen.Clock) : seen.Clock.Width == 0)
+        {
+            return;
+        }
+
+        counters.ContextCatchUp();
+        var reads = others.Where(m => table.IsAlive(m.Id)).Select(m => ReadQuietlyAsync(m, key)).ToList();
+        foreach (var read in reads)
+        {
+            if (await read is { } obj && (local is null || local.Type == obj.Type))
+            {
+                local = await replica.MergeAsync(key, obj, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>A peer's replica of the key, or null when it has none or did not answer.</summary>
+    private async Task<KvObject?> ReadQuietlyAsync(Member target, byte[] key)
+    {
+        try
+        {
+            using var deadline = PeerDeadline();
+            return (await peers.ReadAsync(target, key, false, deadline.Token)).Object;
+        }
+        catch (PeerUnreachableException e)
+        {
+            counters.PeerFailure();
+            LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Alive nodes after the preference list, each handed out once, for the writes of one request.</summary>
+    private sealed class FallbackQueue(IEnumerable<Member> fallbacks)
+    {
+        private readonly Queue<Member> _queue = new(fallbacks);
+
+        public bool TryTake(out Member member)
+        {
+            lock (_queue)
+            {
+                return _queue.TryDequeue(out member!);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using KvStore.Cluster.Membership;
+using KvStore.Core.Crdt;
+using KvStore.Core.Membership;
+using KvStore.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace KvStore.Cluster.Replication;
+
+/// <summary>
+/// Delivers held hints: on a timer, for every target that membership says is alive again, sends
+/// its hints (a bounded batch per round) and deletes each one the target acknowledged, unless it
+/// was merged with a newer write meanwhile (Dynamo's hinted handoff).
+/// </summary>
+public sealed partial class HintedHandoff(
+    IHintStore hints,
+    IMembership membership,
+    IPeerTransport peers,
+    IOptions<ReplicationOptions> options,
+    ClusterCounters counters,
+    TimeProvider time,
+    ILogger<HintedHandoff> logger) : IAsyncDisposable
+{
+    private readonly ReplicationOptions _options = options.Value;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    public void Start() => _loop ??= RunAsync(_stop.Token);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping.
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.HintReplayInterval, time);
+        while (await timer.WaitForNextTickAsync(stop))
+        {
+            try
+            {
+                await ReplayOnceAsync(stop);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogReplayFailed(logger, e);
+            }
+        }
+    }
+
+    /// <summary>One round: up to a batch of hints to each target that is alive. Returns the number delivered.</summary>
+    public async Task<int> ReplayOnceAsync(CancellationToken cancellationToken)
+    {
+        var view = membership.Current;
+        var delivered = 0;
+        foreach (var (targetId, _) in hints.HintCounts)
+        {
+            if (view.Find(targetId) is not { State: MemberState.Alive } target || target.Id == view.SelfId)
+            {
+                continue;
+            }
+
+            delivered += await ReplayToAsync(target, cancellationToken);
+        }
+
+        return delivered;
+    }
+
+    private async Task<int> ReplayToAsync(Member target, CancellationToken cancellationToken)
+    {
+        var delivered = 0;
+        foreach (var hint in hints.ReadHints(target.Id, _options.HintReplayBatch))
+        {
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(_options.PeerTimeout);
+                await peers.MergeAsync(target, hint.Key, hint.Object, null, deadline.Token);
+            }
+            catch (PeerUnreachableException e)
+            {
+                // The target went away again; the rest waits for the next round.
+                counters.PeerFailure();
+                LogTargetUnreachable(logger, target.Id, e.Message);
+                break;
+            }
+            catch (MutationRejectedException e)
+            {
+                // The target holds the key as the other type; resending would be refused forever.
+                LogHintRefused(logger, target.Id, e.Message);
+                await hints.DeleteHintAsync(target.Id, hint.Key, hint.Object, cancellationToken);
+                continue;
+            }
+
+            if (await hints.DeleteHintAsync(target.Id, hint.Key, hint.Object, cancellationToken))
+            {
+                counters.HintDelivered();
+                delivered++;
+            }
+        }
+
+        if (delivered > 0)
+        {
+            LogDelivered(logger, delivered, target.Id);
+        }
+
+        return delivered;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} hints to {Target}")]
+    private static partial void LogDelivered(ILogger logger, int count, string target);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Hint target {Target} is unreachable: {Reason}")]
+    private static partial void LogTargetUnreachable(ILogger logger, string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hint target {Target} refused a hint, which is dropped: {Reason}")]
+    private static partial void LogHintRefused(ILogger logger, string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A hint replay round failed")]
+    private static partial void LogReplayFailed(ILogger logger, Exception error);
+}

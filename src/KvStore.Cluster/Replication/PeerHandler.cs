@@ -1,0 +1,35 @@
+using KvStore.Cluster.Routing;
+using KvStore.Core.Crdt;
+using KvStore.Storage;
+
+namespace KvStore.Cluster.Replication;
+
+/// <summary>
+/// What this node does for its peers, whatever carries the call: coordinate a write it is a
+/// replica for, read its replica, merge an object in or hold it as a hint. The gRPC peer service
+/// and the in-memory transport of the tests both call this, so they behave alike.
+/// </summary>
+public sealed class PeerHandler(Coordinator coordinator, LocalReplica replica, IHintStore hints, Router router)
+{
+    public Task<KvObject?> CoordinateAsync(byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken) =>
+        coordinator.CoordinateAsync(key, mutation, level, cancellationToken);
+
+    public ReplicaRead Read(byte[] key, bool includeHints) =>
+        new(replica.Read(key), includeHints ? hints.HintsForKey(key) : []);
+
+    /// <exception cref="ReplicaUnavailableException">A hint was refused: this node holds its bound of hints for the target.</exception>
+    public async Task MergeAsync(byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(hintFor) && hintFor != router.Current.SelfId)
+        {
+            if (!await hints.AddHintAsync(hintFor, key, obj, cancellationToken))
+            {
+                throw new ReplicaUnavailableException($"this node holds its limit of hints for {hintFor}");
+            }
+
+            return;
+        }
+
+        await replica.MergeAsync(key, obj, cancellationToken);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using KvStore.Cluster;
+using KvStore.Cluster.Membership;
+using KvStore.Cluster.Replication;
+using KvStore.Cluster.Security;
+using KvStore.Core.Crdt;
+using KvStore.Core.Membership;
+using KvStore.Core.Serialization;
+using KvStore.Storage;
+using KvStore.Protocol.Peer.V1;
+using Microsoft.Extensions.Options;
+
+namespace KvStore.Server.Peer;
+
+/// <summary>
+/// Reaches other nodes over the peer gRPC service: one long-lived HTTP/2 channel per member,
+/// multiplexing every concurrent call, each call one sealed envelope each way.
+/// </summary>
+internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDisposable
+{
+    private readonly MessageAuthenticator _authenticator;
+    private readonly Func<string> _selfId;
+    private readonly ReplicationOptions _options;
+    private readonly int _maxChannels;
+    private readonly DecodeLimits _objectLimits;
+    private readonly ConcurrentDictionary<string, Lazy<GrpcChannel>> _channels = new(StringComparer.Ordinal);
+
+    public GrpcPeerTransport(MessageAuthenticator authenticator, Func<string> selfId, IOptions<ReplicationOptions> options, int maxChannels, DecodeLimits objectLimits)
+    {
+        _authenticator = authenticator;
+        _selfId = selfId;
+        _options = options.Value;
+        _maxChannels = maxChannels;
+        _objectLimits = objectLimits;
+    }
+
+    public async Task<KvObject?> CoordinateAsync(Member target, byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        var request = new PeerRequest
+        {
+            Coordinate = new CoordinateRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Mutation = PeerMessages.ToMessage(mutation), Consistency = (int)level },
+        };
+        var response = await CallAsync(target, request, cancellationToken);
+        return PeerMessages.Object(response.Object, _objectLimits);
+    }
+
+    public async Task<ReplicaRead> ReadAsync(Member target, byte[] key, bool includeHints, CancellationToken cancellationToken)
+    {
+        var request = new PeerRequest { Read = new ReadRequest { Key = UnsafeByteOperations.UnsafeWrap(key), IncludeHints = includeHints } };
+        var response = await CallAsync(target, request, cancellationToken);
+        var held = response.Hints.Select(h => new Hint(h.Target, key, PeerMessages.Object(h.Object, _objectLimits)!)).ToList();
+        return new ReplicaRead(PeerMessages.Object(response.Object, _objectLimits), held);
+    }
+
+    public async Task MergeAsync(Member target, byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken)
+    {
+        var request = new PeerRequest
+        {
+            Merge = new MergeRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Object = PeerMessages.Object(obj), HintFor = hintFor ?? "" },
+        };
+        await CallAsync(target, request, cancellationToken);
+    }
+
+    public async Task<byte[]> ExchangeAsync(string address, byte[] sealedRequest, CancellationToken cancellationToken)
+    {
+        var client = new Protocol.Peer.V1.Peer.PeerClient(Channel(address));
+        try
+        {
+            var reply = await client.PushPullAsync(new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(sealedRequest) }, cancellationToken: cancellationToken);
+            return reply.Sealed.ToByteArray();
+        }
+        catch (RpcException e)
+        {
+            throw new PeerUnreachableException(address, $"push-pull failed: {e.Status.StatusCode} {e.Status.Detail}", e);
+        }
+    }
+
+    /// <summary>Closes the channels of addresses no member has any more, so the channel table stays as small as the member table.</summary>
+    public void Retain(MembershipView view)
+    {
+        var addresses = view.Members.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
+        foreach (var (address, channel) in _channels)
+        {
+            if (!addresses.Contains(address) && _channels.TryRemove(address, out _) && channel.IsValueCreated)
+            {
+                channel.Value.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            if (channel.IsValueCreated)
+            {
+                channel.Value.Dispose();
+            }
+        }
+
+        _channels.Clear();
+    }
+
+    private async Task<PeerResponse> CallAsync(Member target, PeerRequest request, CancellationToken cancellationToken)
+    {
+        var client = new Protocol.Peer.V1.Peer.PeerClient(Channel(target.Address));
+        var envelope = new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(_authenticator.Seal(_selfId(), request.ToByteArray())) };
+        Envelope reply;
+        try
+        {
+            reply = await client.CallAsync(envelope, cancellationToken: cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw new PeerUnreachableException(target.Id, $"{e.Status.StatusCode}: {e.Status.Detail}", e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new PeerUnreachableException(target.Id, "no answer in time", e);
+        }
+
+        var opened = _authenticator.Open(reply.Sealed.Span, out _, out var payload);
+        if (opened != AuthResult.Ok)
+        {
+            throw new PeerUnreachableException(target.Id, $"its answer did not authenticate ({opened})");
+        }
+
+        var response = PeerResponse.Parser.ParseFrom(payload.Span);
+        if (response.Error is { } error)
+        {
+            throw error.Code switch
+            {
+                ErrorCode.WrongType => new MutationRejectedException(RejectReason.WrongType, error.Message),
+                ErrorCode.LimitExceeded => new MutationRejectedException(RejectReason.LimitExceeded, error.Message),
+                ErrorCode.ClockDrift or ErrorCode.Invalid => new RequestRejectedException(error.Message),
+
+                // A coordinating replica that missed its quorum has stored the write: trying another
+                // replica would apply it a second time, so the client hears what happened.
+                ErrorCode.Unavailable when request.OpCase == PeerRequest.OpOneofCase.Coordinate => new ReplicaUnavailableException(error.Message),
+                _ => new PeerUnreachableException(target.Id, error.Message),
+            };
+        }
+
+        return response;
+    }
+
+    private GrpcChannel Channel(string address)
+    {
+        if (_channels.Count >= _maxChannels && !_channels.ContainsKey(address))
+        {
+            throw new PeerUnreachableException(address, $"this node already keeps {_maxChannels} peer channels");
+        }
+
+        return _channels.GetOrAdd(address, a => new Lazy<GrpcChannel>(() => Open(a))).Value;
+    }
+
+    private GrpcChannel Open(string address) => GrpcChannel.ForAddress($"http://{address}", new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            // One connection carries all calls to a peer until its stream limit, then more open.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            ConnectTimeout = _options.PeerTimeout,
+        },
+        MaxReceiveMessageSize = null,
+        MaxSendMessageSize = null,
+    });
+}

@@ -1,0 +1,150 @@
+using Google.Protobuf;
+using Grpc.Core;
+using KvStore.Cluster;
+using KvStore.Cluster.Membership;
+using KvStore.Cluster.Replication;
+using KvStore.Cluster.Security;
+using KvStore.Core.Clock;
+using KvStore.Core.Crdt;
+using KvStore.Core.Serialization;
+using KvStore.Protocol.Peer.V1;
+using KvStore.Server.Configuration;
+using KvStore.Server.Grpc;
+using KvStore.Storage;
+using Microsoft.Extensions.Options;
+using Mutation = KvStore.Core.Crdt.Mutation;
+
+namespace KvStore.Server.Peer;
+
+/// <summary>
+/// The peer side of replication and membership: opens each sealed envelope, runs the operation on
+/// this node and seals the answer. Domain refusals travel inside the answer as a
+/// <see cref="PeerError"/>; only an envelope that does not open is a gRPC error (UNAUTHENTICATED).
+/// </summary>
+internal sealed class PeerGrpcService(
+    MessageAuthenticator authenticator,
+    SwimMembership membership,
+    PeerHandler handler,
+    RequestValidator validate,
+    IOptions<LimitsOptions> limits,
+    IOptions<ReplicaOptions> replicaOptions,
+    PeerCounters counters) : Protocol.Peer.V1.Peer.PeerBase
+{
+    private readonly DecodeLimits _objectLimits = new(
+        replicaOptions.Value.MaxVersionVectorWidth,
+        Math.Max(replicaOptions.Value.MaxSetElements, 1 << 16),
+        Math.Max(limits.Value.MaxValueBytes, limits.Value.MaxElementBytes));
+
+    public override async Task<Envelope> Call(Envelope request, ServerCallContext context)
+    {
+        var peerRequest = Open(request);
+        PeerResponse response;
+        try
+        {
+            response = await DispatchAsync(peerRequest, context.CancellationToken);
+        }
+        catch (Exception e) when (ToError(e) is { } error)
+        {
+            response = new PeerResponse { Error = error };
+        }
+
+        return new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(authenticator.Seal(membership.Current.SelfId, response.ToByteArray())) };
+    }
+
+    public override Task<Envelope> PushPull(Envelope request, ServerCallContext context)
+    {
+        byte[] reply;
+        try
+        {
+            reply = membership.HandlePushPull(request.Sealed.Span);
+        }
+        catch (MembershipMessageException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"push-pull refused: {e.Message}"));
+        }
+
+        return Task.FromResult(new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(reply) });
+    }
+
+    private PeerRequest Open(Envelope request)
+    {
+        var result = authenticator.Open(request.Sealed.Span, out _, out var payload);
+        if (result != AuthResult.Ok)
+        {
+            counters.Refused(result);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"peer message refused: {result}"));
+        }
+
+        try
+        {
+            return PeerRequest.Parser.ParseFrom(payload.Span);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            counters.Malformed();
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"peer message malformed: {e.Message}"));
+        }
+    }
+
+    private async Task<PeerResponse> DispatchAsync(PeerRequest request, CancellationToken cancellationToken)
+    {
+        switch (request.OpCase)
+        {
+            case PeerRequest.OpOneofCase.Coordinate:
+            {
+                var c = request.Coordinate;
+                var key = validate.Key(c.Key);
+                var stored = await handler.CoordinateAsync(key, ToMutation(c.Mutation), PeerMessages.Level(c.Consistency), cancellationToken);
+                return new PeerResponse { Object = PeerMessages.Object(stored) };
+            }
+
+            case PeerRequest.OpOneofCase.Read:
+            {
+                var read = handler.Read(validate.Key(request.Read.Key), request.Read.IncludeHints);
+                var response = new PeerResponse { Object = PeerMessages.Object(read.Object) };
+                foreach (var hint in read.Hints)
+                {
+                    response.Hints.Add(new HeldHint { Target = hint.Target, Object = PeerMessages.Object(hint.Object) });
+                }
+
+                return response;
+            }
+
+            case PeerRequest.OpOneofCase.Merge:
+            {
+                var m = request.Merge;
+                var key = validate.Key(m.Key);
+                var obj = PeerMessages.Object(m.Object, _objectLimits) ?? throw new MalformedDataException("merge without an object");
+                await handler.MergeAsync(key, obj, m.HintFor, cancellationToken);
+                return new PeerResponse();
+            }
+
+            default:
+                throw new MalformedDataException($"unknown peer operation {request.OpCase}");
+        }
+    }
+
+    private Mutation ToMutation(MutationMessage message) => message.KindCase switch
+    {
+        MutationMessage.KindOneofCase.Put => new Mutation.Put(validate.Value(message.Put.Value), validate.Context(message.Put.Context)),
+        MutationMessage.KindOneofCase.Delete => new Mutation.Delete(validate.Context(message.Delete.Context)),
+        MutationMessage.KindOneofCase.SetAdd => new Mutation.SetAdd(validate.Elements(message.SetAdd.Elements)),
+        MutationMessage.KindOneofCase.SetRemove => new Mutation.SetRemove(validate.Elements(message.SetRemove.Elements), validate.Context(message.SetRemove.Context)),
+        _ => throw new MalformedDataException("coordinate without a mutation"),
+    };
+
+    private static PeerError? ToError(Exception e) => e switch
+    {
+        MutationRejectedException { Reason: RejectReason.WrongType } m => new PeerError { Code = ErrorCode.WrongType, Message = m.Message },
+        MutationRejectedException m => new PeerError { Code = ErrorCode.LimitExceeded, Message = m.Message },
+        ClockDriftException d => new PeerError { Code = ErrorCode.ClockDrift, Message = "context " + d.Message },
+        RequestRejectedException r => new PeerError { Code = ErrorCode.Invalid, Message = r.Message },
+        ReplicaUnavailableException u => new PeerError { Code = ErrorCode.Unavailable, Message = u.Message },
+        OverloadedException o => new PeerError { Code = ErrorCode.Unavailable, Message = o.Message },
+        StorageException s => new PeerError { Code = ErrorCode.Unavailable, Message = s.Message },
+        MalformedDataException m => new PeerError { Code = ErrorCode.Invalid, Message = m.Message },
+        RpcException { StatusCode: StatusCode.InvalidArgument } r => new PeerError { Code = ErrorCode.Invalid, Message = r.Status.Detail },
+        RpcException { StatusCode: StatusCode.ResourceExhausted } r => new PeerError { Code = ErrorCode.LimitExceeded, Message = r.Status.Detail },
+        _ => null,
+    };
+}

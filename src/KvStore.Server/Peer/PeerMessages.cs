@@ -1,0 +1,39 @@
+using Google.Protobuf;
+using KvStore.Cluster;
+using KvStore.Core.Crdt;
+using KvStore.Core.Serialization;
+using KvStore.Protocol.Peer.V1;
+
+namespace KvStore.Server.Peer;
+
+/// <summary>Converts between the peer protocol's messages and core types, both ways, in one place.</summary>
+internal static class PeerMessages
+{
+    public static MutationMessage ToMessage(Mutation mutation) => mutation switch
+    {
+        Mutation.Put p => new MutationMessage { Put = new PutMutation { Value = UnsafeByteOperations.UnsafeWrap(p.Value), Context = Context(p.Context) } },
+        Mutation.Delete d => new MutationMessage { Delete = new DeleteMutation { Context = Context(d.Context) } },
+        Mutation.SetAdd a => new MutationMessage { SetAdd = new SetAddMutation { Elements = { a.Elements.Select(UnsafeByteOperations.UnsafeWrap) } } },
+        Mutation.SetRemove r => new MutationMessage { SetRemove = new SetRemoveMutation { Elements = { r.Elements.Select(UnsafeByteOperations.UnsafeWrap) }, Context = Context(r.Context) } },
+        _ => throw new ArgumentOutOfRangeException(nameof(mutation)),
+    };
+
+    public static ByteString Object(KvObject? obj) =>
+        obj is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(ObjectCodec.Encode(obj));
+
+    /// <summary>Decodes an object a peer sent; empty bytes mean none.</summary>
+    /// <exception cref="MalformedDataException">Not a canonical object within the limits.</exception>
+    public static KvObject? Object(ByteString bytes, DecodeLimits limits) =>
+        bytes.IsEmpty ? null : ObjectCodec.Decode(bytes.Span, limits);
+
+    public static ConsistencyLevel Level(int value) => value switch
+    {
+        1 => ConsistencyLevel.One,
+        2 => ConsistencyLevel.Quorum,
+        3 => ConsistencyLevel.All,
+        _ => ConsistencyLevel.Default,
+    };
+
+    private static ByteString Context(CausalContext? context) =>
+        context is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(ObjectCodec.EncodeContext(context));
+}

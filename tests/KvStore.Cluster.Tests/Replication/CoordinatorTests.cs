@@ -1,0 +1,193 @@
+using System.Text;
+using KvStore.Cluster.Replication;
+using KvStore.Core.Crdt;
+
+namespace KvStore.Cluster.Tests.Replication;
+
+public sealed class CoordinatorTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static byte[] Key(string k) => Encoding.UTF8.GetBytes(k);
+
+    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static string? Value(KvObject? obj) => obj?.Register?.Winner is { } w ? Encoding.UTF8.GetString(w.Value.Span) : null;
+
+    private static string[] Members(KvObject? obj) =>
+        obj?.Set is { } set ? set.Members.ToArray().Select(m => Encoding.UTF8.GetString(m.Element)).Order(StringComparer.Ordinal).ToArray() : [];
+
+    /// <summary>A key whose preference list does not include <paramref name="node"/>.</summary>
+    private static byte[] KeyNotOn(TestCluster cluster, string node)
+    {
+        for (var i = 0; ; i++)
+        {
+            var key = Key($"k{i}");
+            if (!cluster.Replicas(key).Contains(node))
+            {
+                return key;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_quorum_write_reaches_every_replica_and_only_replicas()
+    {
+        var cluster = new TestCluster(5);
+        var key = Key("user:1");
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v1"), null), ConsistencyLevel.Quorum, Ct);
+
+        var replicas = cluster.Replicas(key);
+        Assert.Equal(3, replicas.Count);
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Equal(replicas.Contains(node.Id) ? "v1" : null, Value(node.Store.Get(key)));
+            Assert.Equal(0, node.Coordinator.Pending);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_outside_the_preference_list_forwards_so_a_replica_mints_the_dot()
+    {
+        var cluster = new TestCluster(5);
+        var key = KeyNotOn(cluster, "n1");
+        var replicas = cluster.Replicas(key);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes($"e{i}")]), ConsistencyLevel.Quorum, Ct);
+        }
+
+        var stored = cluster[replicas[0]].Store.Get(key)!;
+        Assert.Equal(["e0", "e1", "e2"], Members(stored));
+        Assert.All(stored.Clock.Entries.ToArray(), e => Assert.Contains(e.Actor.Node, replicas));
+        Assert.Equal(3, cluster["n1"].Counters.Forwarded);
+        Assert.Null(cluster["n1"].Store.Get(key));
+    }
+
+    [Fact]
+    public async Task With_a_replica_down_a_quorum_write_succeeds_and_its_hint_is_delivered_when_it_returns()
+    {
+        var cluster = new TestCluster(5);
+        var key = Key("user:2");
+        var replicas = cluster.Replicas(key);
+        var down = replicas[2];
+        cluster.SetDown(down, true);
+
+        await cluster[replicas[0]].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v"), null), ConsistencyLevel.All, Ct);
+
+        // ALL is met by the sloppy quorum: the fallback that took the hint counts.
+        Assert.Null(cluster[down].Store.Get(key));
+        var holders = cluster.Nodes.Where(n => n.Store.HintCounts.ContainsKey(down)).Select(n => n.Id).ToList();
+        var holder = Assert.Single(holders);
+        Assert.DoesNotContain(holder, replicas);
+        Assert.Equal(1, cluster[replicas[0]].Counters.HintsHandedOff);
+
+        cluster.SetDown(down, false);
+        Assert.Equal(1, await cluster[holder].Handoff.ReplayOnceAsync(Ct));
+        Assert.Equal("v", Value(cluster[down].Store.Get(key)));
+        Assert.Empty(cluster[holder].Store.HintCounts);
+    }
+
+    [Fact]
+    public async Task Three_nodes_one_down_keep_the_hint_on_the_coordinator_and_deliver_it_on_return()
+    {
+        var cluster = new TestCluster(3);
+        cluster.SetDown("n3", true);
+        var keys = Enumerable.Range(0, 20).Select(i => Key($"k{i}")).ToList();
+        foreach (var key in keys)
+        {
+            await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("x")]), ConsistencyLevel.Quorum, Ct);
+        }
+
+        // No node outside the preference list exists, so no other node can take the hint.
+        Assert.Equal(20, cluster["n1"].Store.HintCounts["n3"]);
+        Assert.Equal(20, cluster["n1"].Counters.HintsStoredLocally);
+
+        cluster.SetDown("n3", false);
+        Assert.Equal(20, await cluster["n1"].Handoff.ReplayOnceAsync(Ct));
+        foreach (var key in keys)
+        {
+            Assert.Equal(["x"], Members(await cluster["n3"].Coordinator.ReadAsync(key, ConsistencyLevel.One, Ct)));
+        }
+    }
+
+    [Fact]
+    public async Task Too_few_replicas_make_a_quorum_write_unavailable_with_the_count_but_one_still_succeeds()
+    {
+        var cluster = new TestCluster(3);
+        cluster.SetDown("n2", true);
+        cluster.SetDown("n3", true);
+        var key = Key("k");
+
+        var e = await Assert.ThrowsAsync<ReplicaUnavailableException>(() =>
+            cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v"), null), ConsistencyLevel.Quorum, Ct));
+        Assert.Equal("only 1 of 3 replicas acknowledged the write (2 needed); it may still have been applied on some replicas and will spread to the others", e.Message);
+
+        // The write was stored here and is held as hints for the others.
+        Assert.Equal("v", Value(cluster["n1"].Store.Get(key)));
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("w"), null), ConsistencyLevel.One, Ct);
+
+        var read = await Assert.ThrowsAsync<ReplicaUnavailableException>(() => cluster["n1"].Coordinator.ReadAsync(key, ConsistencyLevel.Quorum, Ct));
+        Assert.Equal("only 1 of 3 replicas of the key are up (2 needed)", read.Message);
+        Assert.Equal("w", Value(await cluster["n1"].Coordinator.ReadAsync(key, ConsistencyLevel.One, Ct)));
+    }
+
+    [Fact]
+    public async Task A_read_merges_replies_and_repairs_the_stale_replica()
+    {
+        var cluster = new TestCluster(3);
+        var key = Key("s");
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("a")]), ConsistencyLevel.All, Ct);
+
+        // n2 alone learns "b", as if replication to the others had been lost.
+        await cluster["n2"].Replica.WriteAsync(key, new Mutation.SetAdd([Bytes("b")]), Ct);
+        Assert.Equal(["a"], Members(cluster["n3"].Store.Get(key)));
+
+        var read = await cluster["n3"].Coordinator.ReadAsync(key, ConsistencyLevel.All, Ct);
+        Assert.Equal(["a", "b"], Members(read));
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Equal(["a", "b"], Members(node.Store.Get(key)));
+        }
+
+        Assert.Equal(2, cluster["n3"].Counters.ReadRepairs);
+    }
+
+    [Fact]
+    public async Task A_remove_with_a_context_from_other_replicas_removes_what_the_coordinator_had_not_received()
+    {
+        var cluster = new TestCluster(3);
+        var key = Key("s");
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("a")]), ConsistencyLevel.All, Ct);
+
+        // "b" reaches n2 and n3 only; a client reads it from n2 and removes it through n1.
+        var added = await cluster["n2"].Replica.WriteAsync(key, new Mutation.SetAdd([Bytes("b")]), Ct);
+        await cluster["n3"].Replica.MergeAsync(key, added!, Ct);
+        var seen = cluster["n2"].Store.Get(key)!.Context;
+        Assert.Equal(["a"], Members(cluster["n1"].Store.Get(key)));
+
+        cluster.SetDown("n2", true);
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetRemove([Bytes("b")], seen), ConsistencyLevel.Quorum, Ct);
+        cluster.SetDown("n2", false);
+        await cluster["n1"].Handoff.ReplayOnceAsync(Ct);
+
+        Assert.Equal(1, cluster["n1"].Counters.ContextCatchUps);
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Equal(["a"], Members(node.Store.Get(key)));
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_type_refusal_travels_back_through_a_forwarding_node()
+    {
+        var cluster = new TestCluster(5);
+        var key = KeyNotOn(cluster, "n1");
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v"), null), ConsistencyLevel.Quorum, Ct);
+
+        var e = await Assert.ThrowsAsync<MutationRejectedException>(() =>
+            cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("x")]), ConsistencyLevel.Quorum, Ct));
+        Assert.Equal(RejectReason.WrongType, e.Reason);
+    }
+}

@@ -1,0 +1,119 @@
+using KvStore.Core.Causality;
+using KvStore.Core.Crdt;
+using KvStore.Storage;
+
+namespace KvStore.Cluster.Tests.Replication;
+
+/// <summary>An object and hint store in memory, for cluster tests without disks. Updates run inline, under one lock.</summary>
+internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStore
+{
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<byte[], KvObject> _objects = new(ByteOrder.Instance);
+    private readonly Dictionary<string, SortedDictionary<byte[], KvObject>> _hints = new(StringComparer.Ordinal);
+
+    public ActorId Actor { get; } = actor;
+
+    public bool IsHealthy => true;
+
+    public StorageStats Stats { get; } = new();
+
+    public int MaxHintsPerTarget { get; set; } = 1000;
+
+    public IReadOnlyDictionary<string, int> HintCounts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _hints.Where(p => p.Value.Count > 0).ToDictionary(p => p.Key, p => p.Value.Count);
+            }
+        }
+    }
+
+    public KvObject? Get(ReadOnlySpan<byte> key)
+    {
+        lock (_lock)
+        {
+            return _objects.GetValueOrDefault(key.ToArray());
+        }
+    }
+
+    public Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            try
+            {
+                var current = _objects.GetValueOrDefault(key);
+                var next = update(current);
+                if (next is null)
+                {
+                    return Task.FromResult(current);
+                }
+
+                _objects[key] = next;
+                return Task.FromResult<KvObject?>(next);
+            }
+            catch (Exception e)
+            {
+                return Task.FromException<KvObject?>(e);
+            }
+        }
+    }
+
+    public Task<bool> AddHintAsync(string target, byte[] key, KvObject obj, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_hints.TryGetValue(target, out var held))
+            {
+                _hints[target] = held = new SortedDictionary<byte[], KvObject>(ByteOrder.Instance);
+            }
+
+            if (held.TryGetValue(key, out var existing))
+            {
+                held[key] = existing.Merge(obj);
+                return Task.FromResult(true);
+            }
+
+            if (held.Count >= MaxHintsPerTarget)
+            {
+                return Task.FromResult(false);
+            }
+
+            held[key] = obj;
+            return Task.FromResult(true);
+        }
+    }
+
+    public IReadOnlyList<Hint> ReadHints(string target, int max, byte[]? afterKey = null)
+    {
+        lock (_lock)
+        {
+            return !_hints.TryGetValue(target, out var held)
+                ? []
+                : held.Where(p => afterKey is null || ByteOrder.Instance.Compare(p.Key, afterKey) > 0)
+                    .Take(max).Select(p => new Hint(target, p.Key, p.Value)).ToList();
+        }
+    }
+
+    public Task<bool> DeleteHintAsync(string target, byte[] key, KvObject delivered, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var deleted = _hints.TryGetValue(target, out var held) && held.TryGetValue(key, out var current) && current.Equals(delivered) && held.Remove(key);
+            return Task.FromResult(deleted);
+        }
+    }
+
+    public IReadOnlyList<Hint> HintsForKey(ReadOnlySpan<byte> key, int max = 64)
+    {
+        var k = key.ToArray();
+        lock (_lock)
+        {
+            return _hints.Where(p => p.Value.ContainsKey(k)).Take(max).Select(p => new Hint(p.Key, k, p.Value[k])).ToList();
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,142 @@
+using System.Collections.Immutable;
+using KvStore.Cluster.Membership;
+using KvStore.Cluster.Replication;
+using KvStore.Cluster.Routing;
+using KvStore.Core.Causality;
+using KvStore.Core.Clock;
+using KvStore.Core.Crdt;
+using KvStore.Core.Membership;
+using KvStore.Core.Serialization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace KvStore.Cluster.Tests.Replication;
+
+/// <summary>
+/// Several nodes' coordinators, replicas and stores in one process, wired by an in-memory peer
+/// transport. Membership is set by the test, the same view on every node; a node marked down
+/// refuses every call, as a killed process would. Calls complete inline, so a request's background
+/// work has finished when the request returns.
+/// </summary>
+internal sealed class TestCluster
+{
+    private readonly Dictionary<string, TestNode> _nodes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _down = new(StringComparer.Ordinal);
+    private ImmutableArray<Member> _members;
+    private long _version;
+
+    public TestCluster(int nodes, ReplicationOptions? options = null)
+    {
+        var replication = Options.Create(options ?? new ReplicationOptions());
+        _members = [.. Enumerable.Range(1, nodes).Select(i => new Member($"n{i}", $"127.0.0.1:{7000 + i}", "", MemberState.Alive, 0))];
+        foreach (var m in _members)
+        {
+            _nodes[m.Id] = new TestNode(this, m.Id, replication);
+        }
+    }
+
+    public IReadOnlyCollection<TestNode> Nodes => _nodes.Values;
+
+    public TestNode this[string id] => _nodes[id];
+
+    public MembershipView ViewFor(string self) => new(self, _members, _version);
+
+    /// <summary>Stops (or restarts) a node: calls to it fail, and every node's membership shows the state.</summary>
+    public void SetDown(string id, bool down)
+    {
+        if (down)
+        {
+            _down.Add(id);
+        }
+        else
+        {
+            _down.Remove(id);
+        }
+
+        _members = _members.Select(m => m.Id == id ? m with { State = down ? MemberState.Dead : MemberState.Alive } : m).ToImmutableArray();
+        _version++;
+        foreach (var node in _nodes.Values)
+        {
+            node.Membership.Set(ViewFor(node.Id));
+        }
+    }
+
+    /// <summary>The preference list of a key, by node id.</summary>
+    public IReadOnlyList<string> Replicas(byte[] key) => _nodes.Values.First().Router.Current.PreferenceList(key).Select(m => m.Id).ToList();
+
+    internal TestNode Reach(string from, string to)
+    {
+        if (_down.Contains(to) || _down.Contains(from))
+        {
+            throw new PeerUnreachableException(to, "connection refused");
+        }
+
+        return _nodes[to];
+    }
+
+    /// <summary>Objects cross the wire in their canonical encoding, as between real nodes.</summary>
+    internal static KvObject? Wire(KvObject? obj) => obj is null ? null : ObjectCodec.Decode(ObjectCodec.Encode(obj));
+}
+
+internal sealed class TestNode
+{
+    public TestNode(TestCluster cluster, string id, IOptions<ReplicationOptions> options)
+    {
+        Id = id;
+        Store = new MemoryObjectStore(new ActorId(id, (ulong)id.GetHashCode(StringComparison.Ordinal) & 0xffff));
+        Membership = new FixedMembership(cluster.ViewFor(id));
+        Router = new Router(Membership, options);
+        Counters = new ClusterCounters();
+        Replica = new LocalReplica(Store, new HybridLogicalClock(TimeProvider.System, TimeSpan.FromMinutes(1)), Options.Create(new ReplicaOptions()), Counters);
+        var transport = new InMemoryPeerTransport(cluster, id);
+        Coordinator = new Coordinator(Replica, Store, Router, transport, options, Counters, TimeProvider.System, NullLogger<Coordinator>.Instance);
+        Handler = new PeerHandler(Coordinator, Replica, Store, Router);
+        Handoff = new HintedHandoff(Store, Membership, transport, options, Counters, TimeProvider.System, NullLogger<HintedHandoff>.Instance);
+    }
+
+    public string Id { get; }
+
+    public MemoryObjectStore Store { get; }
+
+    public FixedMembership Membership { get; }
+
+    public Router Router { get; }
+
+    public ClusterCounters Counters { get; }
+
+    public LocalReplica Replica { get; }
+
+    public Coordinator Coordinator { get; }
+
+    public PeerHandler Handler { get; }
+
+    public HintedHandoff Handoff { get; }
+}
+
+internal sealed class FixedMembership(MembershipView view) : IMembership
+{
+    public MembershipView Current { get; private set; } = view;
+
+    public event Action<MembershipView>? Changed;
+
+    public void Set(MembershipView view)
+    {
+        Current = view;
+        Changed?.Invoke(view);
+    }
+}
+
+internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport
+{
+    public async Task<KvObject?> CoordinateAsync(Member target, byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken) =>
+        TestCluster.Wire(await cluster.Reach(self, target.Id).Handler.CoordinateAsync(key, mutation, level, cancellationToken));
+
+    public Task<ReplicaRead> ReadAsync(Member target, byte[] key, bool includeHints, CancellationToken cancellationToken)
+    {
+        var read = cluster.Reach(self, target.Id).Handler.Read(key, includeHints);
+        return Task.FromResult(new ReplicaRead(TestCluster.Wire(read.Object), read.Hints));
+    }
+
+    public Task MergeAsync(Member target, byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken) =>
+        cluster.Reach(self, target.Id).Handler.MergeAsync(key, TestCluster.Wire(obj)!, hintFor, cancellationToken);
+}
