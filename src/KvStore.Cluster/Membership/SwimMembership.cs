@@ -193,9 +193,11 @@ public sealed partial class SwimMembership : IMembership, IAsyncDisposable
 
         using var cts = new CancellationTokenSource();
         var delay = Task.Delay(timeout, _time, cts.Token);
-        var first = await Task.WhenAny(done.Task, delay).ConfigureAwait(false);
+        await Task.WhenAny(done.Task, delay).ConfigureAwait(false);
         await cts.CancelAsync().ConfigureAwait(false);
-        return first == done.Task;
+
+        // Not "which finished first": the continuation runs on the thread pool, and by then both may have.
+        return done.Task.IsCompleted;
     }
 
     public async ValueTask DisposeAsync()
