@@ -40,6 +40,9 @@ internal sealed class SwimCluster : IAsyncDisposable
     /// <summary>Every state each node has ever shown for each member: (observer, member) → states seen.</summary>
     public Dictionary<(string Observer, string Member), HashSet<MemberState>> History { get; } = [];
 
+    /// <summary>Every view change as "time observer: member=state/incarnation ...", in order: two runs with one seed must match.</summary>
+    public List<string> Trace { get; } = [];
+
     public static string Address(int i) => $"10.0.0.{i + 1}:7070";
 
     public Node Add(string? keys = null)
@@ -62,6 +65,8 @@ internal sealed class SwimCluster : IAsyncDisposable
         Network.ServePushPull(address, r => membership.HandlePushPull(r));
         membership.Changed += view =>
         {
+            Trace.Add($"{(Clock.GetUtcNow() - Start).TotalMilliseconds} {id}: "
+                + string.Join(" ", view.Members.Select(m => $"{m.Id}={m.State}/{m.Incarnation}")));
             foreach (var m in view.Members)
             {
                 if (!History.TryGetValue((id, m.Id), out var seen))

@@ -8,6 +8,12 @@ namespace KvStore.Cluster.Membership.Testing;
 /// <see cref="Random"/>, so with a fake clock a run is reproducible from its seed. Deliveries never
 /// happen inside the call that sent them: the least latency is one millisecond.
 /// </summary>
+/// <remarks>
+/// Drive a fake clock in one-millisecond steps. FakeTimeProvider runs the timers due by the time it
+/// is advanced to, but a timer created by one of those callbacks is due relative to that target
+/// time, so one long step would stall every chain of messages; all timers here are due at whole
+/// milliseconds, so one-millisecond steps are exact.
+/// </remarks>
 public sealed class InMemoryNetwork
 {
     private static readonly TimeSpan MinLatency = TimeSpan.FromMilliseconds(1);
