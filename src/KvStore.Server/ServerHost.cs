@@ -1,4 +1,10 @@
 using KvStore.Cluster;
+using KvStore.Cluster.Membership;
+using KvStore.Cluster.Replication;
+using KvStore.Cluster.Routing;
+using KvStore.Cluster.Security;
+using KvStore.Core.Serialization;
+using KvStore.Server.Peer;
 using KvStore.Core.Clock;
 using KvStore.Server.Admin;
 using KvStore.Server.Configuration;
@@ -50,12 +56,16 @@ public static partial class ServerHost
         StorageOptions storage;
         LimitsOptions limits;
         ReplicaOptions replica;
+        ReplicationOptions replication;
+        MembershipOptions membership;
         try
         {
             node = Bind<NodeOptions>(builder.Configuration, "Node");
             storage = Bind<StorageOptions>(builder.Configuration, "Storage");
             limits = Bind<LimitsOptions>(builder.Configuration, "Limits");
             replica = Bind<ReplicaOptions>(builder.Configuration, "Replica");
+            replication = Bind<ReplicationOptions>(builder.Configuration, "Replication");
+            membership = Bind<MembershipOptions>(builder.Configuration, MembershipOptions.Section);
         }
         catch (InvalidOperationException e)
         {
@@ -63,7 +73,8 @@ public static partial class ServerHost
             return ConfigurationError;
         }
 
-        var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate()).ToList();
+        var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate())
+            .Concat(replication.Validate()).Concat(membership.Validate()).ToList();
         if (storage.MaxObjectBytes < (long)limits.MaxValueBytes + 65_536)
         {
             errors.Add($"Storage:MaxObjectBytes ({storage.MaxObjectBytes}) must exceed Limits:MaxValueBytes ({limits.MaxValueBytes}) by at least 65536, or a maximal value could never be stored");
@@ -91,7 +102,25 @@ public static partial class ServerHost
         // The store outlives the web host: it is closed only after the host has drained in-flight calls.
         await using (store)
         {
-            var app = Build(builder, node, storage, limits, replica, store);
+            NodeIdentity identity;
+            UdpDatagramTransport udp;
+            try
+            {
+                identity = LoadIdentity(store);
+                udp = new UdpDatagramTransport(node.Listen, membership.MaxPacketBytes, loggerFactory.CreateLogger<UdpDatagramTransport>());
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                await Console.Error.WriteLineAsync($"kvstore: cannot listen for gossip on udp {node.Listen}: {e.Message}");
+                return ListenError;
+            }
+
+            if (membership.UsesDevelopmentKey)
+            {
+                LogDevelopmentKey(startupLog);
+            }
+
+            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
                 node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, replica.MaxSetElements);
             try
@@ -108,8 +137,26 @@ public static partial class ServerHost
         return 0;
     }
 
-    private static WebApplication Build(WebApplicationBuilder builder, NodeOptions node, StorageOptions storage, LimitsOptions limits, ReplicaOptions replica, IObjectStore store)
+    /// <summary>The node's identity key, kept in the data directory so its alive claims stay verifiable across restarts.</summary>
+    private static NodeIdentity LoadIdentity(RocksObjectStore store)
     {
+        const string name = "node-identity";
+        if (store.ReadMeta(name) is { } pkcs8)
+        {
+            return NodeIdentity.FromPkcs8(pkcs8);
+        }
+
+        var identity = NodeIdentity.Create();
+        store.WriteMeta(name, identity.ExportPkcs8());
+        return identity;
+    }
+
+    private sealed record ClusterSettings(
+        NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership);
+
+    private static WebApplication Build(WebApplicationBuilder builder, ClusterSettings settings, RocksObjectStore store, NodeIdentity identity, UdpDatagramTransport udp)
+    {
+        var (node, storage, limits, replica, replication, membership) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(node.ListenEndPoint, o => o.Protocols = HttpProtocols.Http2);
@@ -123,7 +170,35 @@ public static partial class ServerHost
         services.AddSingleton(Options.Create(limits));
         services.AddSingleton(Options.Create(replica));
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(store);
+        services.AddSingleton<IObjectStore>(store);
+        services.AddSingleton<IHintStore>(store);
+        services.AddSingleton(Options.Create(replication));
+        services.AddSingleton(Options.Create(membership));
+        services.AddSingleton<ClusterCounters>();
+        services.AddSingleton<PeerCounters>();
+        services.AddSingleton(sp => new MessageAuthenticator(
+            membership.KeyRing(), sp.GetRequiredService<TimeProvider>(), membership.ReplayWindow, PeerReplayCacheCapacity));
+        services.AddSingleton(sp => new GrpcPeerTransport(
+            sp.GetRequiredService<MessageAuthenticator>(),
+            () => store.Actor.Node,
+            sp.GetRequiredService<IOptions<ReplicationOptions>>(),
+            membership.MaxMembers,
+            new DecodeLimits(replica.MaxVersionVectorWidth, Math.Max(replica.MaxSetElements, 1 << 16), Math.Max(limits.MaxValueBytes, limits.MaxElementBytes))));
+        services.AddSingleton<IPeerTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton(sp => new SwimMembership(
+            membership,
+            identity,
+            new LocalMember(store.Actor.Node, node.Listen, node.Admin),
+            udp,
+            sp.GetRequiredService<GrpcPeerTransport>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<SwimMembership>(),
+            new Random()));
+        services.AddSingleton<IMembership>(sp => sp.GetRequiredService<SwimMembership>());
+        services.AddSingleton<Router>();
+        services.AddSingleton<HintedHandoff>();
+        services.AddSingleton<PeerHandler>();
+        services.AddHostedService<ClusterLifecycle>();
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<TimeProvider>(), replica.MaxClockDrift));
         services.AddSingleton<LocalReplica>();
         services.AddSingleton<Coordinator>();
@@ -144,6 +219,7 @@ public static partial class ServerHost
         app.Use(ListenerPort.Enforce);
         var grpcPort = node.ListenEndPoint.Port;
         app.MapGrpcService<KvGrpcService>().OnPort(grpcPort);
+        app.MapGrpcService<PeerGrpcService>().OnPort(grpcPort);
         app.MapGrpcHealthChecksService().OnPort(grpcPort);
         app.MapAdminEndpoints(node.AdminEndPoint.Port);
 
@@ -155,6 +231,12 @@ public static partial class ServerHost
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new() =>
         configuration.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();
+
+    /// <summary>Nonces of peer messages remembered for replay detection within the replay window.</summary>
+    private const int PeerReplayCacheCapacity = 1 << 20;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No cluster key configured (--cluster-key or KVSTORE_CLUSTER_KEY): gossip and peer calls use the public development key, so anyone who can reach this node can join its cluster")]
+    private static partial void LogDevelopmentKey(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "KvStore node {Node} ready: grpc {Grpc}, admin {Admin}")]
     private static partial void LogReady(ILogger logger, string node, string grpc, string admin);

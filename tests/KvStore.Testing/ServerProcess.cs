@@ -69,39 +69,51 @@ public sealed class ServerProcess : IAsyncDisposable
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var grpcPort = FreePort();
-            var adminPort = FreePort();
-            var args = new List<string>
-            {
-                ServerPath,
-                "--data-dir", dataDir,
-                "--listen", $"127.0.0.1:{grpcPort}",
-                "--admin", $"127.0.0.1:{adminPort}",
-            };
-            if (extraArgs is not null)
-            {
-                args.AddRange(extraArgs);
-            }
-
-            var server = Launch(args, dataDir, grpcPort, adminPort, owns);
             try
             {
-                await server.WaitReadyAsync(cancellationToken);
-                return server;
+                return await StartOnAsync(dataDir, FreePort(), FreePort(), extraArgs, owns, cancellationToken);
             }
-            catch (InvalidOperationException e) when (server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            catch (InvalidOperationException e) when (e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase))
             {
                 last = e;
-                await server.DisposeAsync(keepData: true);
-            }
-            catch
-            {
-                await server.DisposeAsync(keepData: !owns);
-                throw;
             }
         }
 
         throw new InvalidOperationException("could not start a server on free ports", last);
+    }
+
+    /// <summary>Starts a server on the given ports (a restart keeps its address) and waits until it is ready.</summary>
+    public static async Task<ServerProcess> StartOnAsync(
+        string dataDir, int grpcPort, int adminPort, IEnumerable<string>? extraArgs, bool ownsDataDir, CancellationToken cancellationToken = default)
+    {
+        var args = new List<string>
+        {
+            ServerPath,
+            "--data-dir", dataDir,
+            "--listen", $"127.0.0.1:{grpcPort}",
+            "--admin", $"127.0.0.1:{adminPort}",
+        };
+        if (extraArgs is not null)
+        {
+            args.AddRange(extraArgs);
+        }
+
+        var server = Launch(args, dataDir, grpcPort, adminPort, ownsDataDir);
+        try
+        {
+            await server.WaitReadyAsync(cancellationToken);
+            return server;
+        }
+        catch (InvalidOperationException) when (server.Output.Contains("already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await server.DisposeAsync(keepData: true);
+            throw;
+        }
+        catch
+        {
+            await server.DisposeAsync(keepData: !ownsDataDir);
+            throw;
+        }
     }
 
     /// <summary>Starts a server process and returns at once, without waiting for it to be ready.</summary>
@@ -221,11 +233,24 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free for both TCP and UDP (a node gossips on UDP at its gRPC port number).</summary>
+    public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            try
+            {
+                using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken for UDP: try another.
+            }
+        }
     }
 
     private static string SafeExitCode(Process p)

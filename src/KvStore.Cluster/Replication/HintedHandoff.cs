@@ -24,11 +24,17 @@ public sealed partial class HintedHandoff(
     private readonly ReplicationOptions _options = options.Value;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
+    private int _disposed;
 
     public void Start() => _loop ??= RunAsync(_stop.Token);
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         if (_loop is not null)
         {

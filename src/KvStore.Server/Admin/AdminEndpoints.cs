@@ -1,5 +1,6 @@
 using System.Text;
 using KvStore.Cluster;
+using KvStore.Cluster.Replication;
 using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
 using KvStore.Server.Configuration;
@@ -22,21 +23,17 @@ internal static class AdminEndpoints
         app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4"))
             .OnPort(port);
 
-        app.MapGet("/debug/routingtable", (LocalReplica replica, IOptions<NodeOptions> node) => Results.Json(new
-        {
-            node = replica.Actor.Node,
-            actor = replica.Actor.ToString(),
-            members = new[]
-            {
-                new { id = replica.Actor.Node, address = node.Value.Listen, state = "alive", incarnation = 0L, self = true },
-            },
-        })).OnPort(port);
+        app.MapGet("/debug/routingtable", RoutingTableView.Render).OnPort(port);
 
         app.MapGet("/debug/data", DebugData).OnPort(port);
     }
 
-    /// <summary>Everything the node holds for one key: value or members, clock, siblings and their timestamps.</summary>
-    private static IResult DebugData(string? key, string? keyBase64, LocalReplica replica)
+    /// <summary>
+    /// One key across the cluster, asked live: each replica's stored version (and every other
+    /// alive member's, should it hold a stray copy), the merge of the replicas, and the hints held
+    /// for the key.
+    /// </summary>
+    private static async Task<IResult> DebugData(string? key, string? keyBase64, Coordinator coordinator, CancellationToken cancellationToken)
     {
         byte[] keyBytes;
         try
@@ -55,13 +52,60 @@ internal static class AdminEndpoints
             return Results.BadRequest(new { error = "key is empty" });
         }
 
-        var obj = replica.Read(keyBytes);
+        var inspection = await coordinator.InspectAsync(keyBytes, cancellationToken);
         var keyText = Utf8OrNull(keyBytes) ?? Convert.ToBase64String(keyBytes);
-        if (obj is null)
+        var merged = inspection.Merged;
+        var body = new Dictionary<string, object?>
         {
-            return Results.NotFound(new { key = keyText, found = false });
+            ["key"] = keyText,
+            ["found"] = merged?.IsLive ?? false,
+        };
+        if (merged is not null)
+        {
+            foreach (var (name, value) in Describe(merged))
+            {
+                body[name] = value;
+            }
         }
 
+        body["replicas"] = inspection.Holdings.Where(h => h.IsReplica).Select(Holding);
+        body["others"] = inspection.Holdings.Where(h => !h.IsReplica && (h.Object is not null || h.Hints.Count > 0 || h.Error is not null)).Select(Holding);
+        body["hints"] = inspection.Holdings.SelectMany(h => h.Hints.Select(hint => new
+        {
+            heldBy = h.Member.Id,
+            target = hint.Target,
+            version = Describe(hint.Object),
+        }));
+        return merged is null && !inspection.Holdings.Any(h => h.Hints.Count > 0)
+            ? Results.Json(body, statusCode: StatusCodes.Status404NotFound)
+            : Results.Json(body);
+    }
+
+    private static Dictionary<string, object?> Holding(NodeHolding h)
+    {
+        var d = new Dictionary<string, object?>
+        {
+            ["node"] = h.Member.Id,
+            ["state"] = MemberStates.Name(h.Member.State),
+            ["found"] = h.Object?.IsLive ?? false,
+        };
+        if (h.Error is not null)
+        {
+            d["error"] = h.Error;
+        }
+
+        if (h.Object is not null)
+        {
+            d["version"] = Describe(h.Object);
+        }
+
+        return d;
+    }
+
+    /// <summary>Everything one object holds: value or members, siblings and their timestamps, clock and context.</summary>
+    private static Dictionary<string, object?> Describe(KvObject obj)
+    {
+        var d = new Dictionary<string, object?>();
         var versionVector = obj.Clock.Entries.ToArray().Select(e => new
         {
             actor = e.Actor.ToString(),
@@ -69,52 +113,43 @@ internal static class AdminEndpoints
             epoch = e.Actor.Epoch.ToString("x16"),
             counter = e.Counter,
         });
-        var context = Convert.ToBase64String(ObjectCodec.EncodeContext(obj.Context));
-
         if (obj.Register is { } register)
         {
             var winner = register.Winner;
-            return Results.Json(new
-            {
-                key = keyText,
-                type = "register",
-                found = winner is not null,
-                value = winner is { } w ? Utf8OrNull(w.Value.Span) : null,
-                valueBase64 = winner is { } w2 ? Convert.ToBase64String(w2.Value.Span) : null,
-                timestamp = winner?.Timestamp.ToString(),
-                // More than one sibling means writes that did not see each other; the newest timestamp wins.
-                concurrent = register.HasConcurrentWrites,
-                siblings = register.Entries.ToArray().Select(e => new
-                {
-                    dot = e.Dot.ToString(),
-                    timestamp = e.Timestamp.ToString(),
-                    wallMillis = e.Timestamp.WallMillis,
-                    logical = e.Timestamp.Logical,
-                    value = Utf8OrNull(e.Value.Span),
-                    valueBase64 = Convert.ToBase64String(e.Value.Span),
-                    winner = winner is { } x && x.Dot == e.Dot,
-                }),
-                versionVector,
-                context,
-            });
-        }
+            d["type"] = "register";
+            d["value"] = winner is { } w ? Utf8OrNull(w.Value.Span) : null;
+            d["valueBase64"] = winner is { } w2 ? Convert.ToBase64String(w2.Value.Span) : null;
+            d["timestamp"] = winner?.Timestamp.ToString();
 
-        var set = obj.Set!;
-        return Results.Json(new
+            // More than one sibling means writes that did not see each other; the newest timestamp wins.
+            d["concurrent"] = register.HasConcurrentWrites;
+            d["siblings"] = register.Entries.ToArray().Select(e => new
+            {
+                dot = e.Dot.ToString(),
+                timestamp = e.Timestamp.ToString(),
+                wallMillis = e.Timestamp.WallMillis,
+                logical = e.Timestamp.Logical,
+                value = Utf8OrNull(e.Value.Span),
+                valueBase64 = Convert.ToBase64String(e.Value.Span),
+                winner = winner is { } x && x.Dot == e.Dot,
+            }).ToList();
+        }
+        else
         {
-            key = keyText,
-            type = "set",
-            found = set.Count > 0,
-            members = set.Members.ToArray().Select(m => Utf8OrNull(m.Element) ?? Convert.ToBase64String(m.Element)),
-            elements = set.Members.ToArray().Select(m => new
+            var set = obj.Set!;
+            d["type"] = "set";
+            d["members"] = set.Members.ToArray().Select(m => Utf8OrNull(m.Element) ?? Convert.ToBase64String(m.Element)).ToList();
+            d["elements"] = set.Members.ToArray().Select(m => new
             {
                 value = Utf8OrNull(m.Element),
                 valueBase64 = Convert.ToBase64String(m.Element),
-                dots = m.Dots.Select(d => d.ToString()),
-            }),
-            versionVector,
-            context,
-        });
+                dots = m.Dots.Select(dot => dot.ToString()),
+            }).ToList();
+        }
+
+        d["versionVector"] = versionVector.ToList();
+        d["context"] = Convert.ToBase64String(ObjectCodec.EncodeContext(obj.Context));
+        return d;
     }
 
     private static string? Utf8OrNull(ReadOnlySpan<byte> bytes)

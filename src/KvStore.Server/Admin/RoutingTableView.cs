@@ -76,5 +76,17 @@ internal static class RoutingTableView
         return Results.Json(body);
     }
 
-    private static object GossipCounters(SwimMembership membership) => membership.Counters;
+    private static object GossipCounters(SwimMembership membership)
+    {
+        var all = membership.Counters.Snapshot();
+        return new
+        {
+            dropped = all.Where(p => !p.Key.StartsWith("Packets", StringComparison.Ordinal))
+                .ToDictionary(p => char.ToLowerInvariant(p.Key[0]) + p.Key[1..], p => p.Value),
+            sent = membership.Counters.PacketsSent,
+            received = membership.Counters.PacketsReceived,
+            awareness = membership.Awareness,
+            queuedBroadcasts = membership.QueuedBroadcasts,
+        };
+    }
 }

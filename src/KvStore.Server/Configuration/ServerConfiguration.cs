@@ -18,10 +18,11 @@ public static class ServerConfiguration
         new("--listen", "KVSTORE_LISTEN", "Node:Listen", "gRPC address HOST:PORT (default: 127.0.0.1:7070)"),
         new("--admin", "KVSTORE_ADMIN", "Node:Admin", "admin HTTP address HOST:PORT (default: 127.0.0.1:7071)"),
         new("--seeds", "KVSTORE_SEEDS", "Node:Seeds", "comma-separated HOST:PORT of nodes to join through"),
+        new("--cluster-key", "KVSTORE_CLUSTER_KEY", "Membership:Keys", "comma-separated base64 cluster keys (32-64 bytes each); the first signs, all verify"),
         new("--sync", "KVSTORE_SYNC", "Storage:Sync", "fsync the write-ahead log before acknowledging a write", IsSwitch: true),
     ];
 
-    public const string Usage = "usage: KvStore.Server [--node-id NAME] [--data-dir PATH] [--listen HOST:PORT] [--admin HOST:PORT] [--seeds HOST:PORT,...] [--sync]";
+    public const string Usage = "usage: KvStore.Server [--node-id NAME] [--data-dir PATH] [--listen HOST:PORT] [--admin HOST:PORT] [--seeds HOST:PORT,...] [--cluster-key KEYS] [--sync]";
 
     /// <summary>The help text: flags, their environment variables, and the general rule for the rest.</summary>
     public static string Help()

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using KvStore.Cluster.Replication;
 using KvStore.Core.Clock;
 using KvStore.Core.Crdt;
 using KvStore.Server.Metrics;
@@ -38,6 +39,10 @@ internal sealed class ErrorMappingInterceptor(ServerMetrics metrics) : Intercept
         MutationRejectedException m => new Status(StatusCode.ResourceExhausted, m.Message),
         ClockDriftException d => new Status(StatusCode.InvalidArgument, "context " + d.Message),
         StorageException s => new Status(StatusCode.Unavailable, s.Message),
+        ReplicaUnavailableException u => new Status(StatusCode.Unavailable, u.Message),
+        OverloadedException o => new Status(StatusCode.ResourceExhausted, o.Message),
+        RequestRejectedException r => new Status(StatusCode.InvalidArgument, r.Message),
+        PeerUnreachableException p => new Status(StatusCode.Unavailable, p.Message),
         ObjectDisposedException => new Status(StatusCode.Unavailable, "the node is shutting down"),
         OperationCanceledException => new Status(StatusCode.Cancelled, "the call was cancelled"),
         _ => new Status(StatusCode.Internal, $"internal error: {e.Message}"),

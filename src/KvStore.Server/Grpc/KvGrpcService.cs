@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Cluster;
+using KvStore.Cluster.Replication;
 using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
 using KvStore.Protocol.V1;

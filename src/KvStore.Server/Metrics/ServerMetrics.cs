@@ -2,13 +2,17 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Grpc.Core;
+using KvStore.Cluster;
+using KvStore.Cluster.Membership;
+using KvStore.Cluster.Replication;
 using KvStore.Core.Clock;
+using KvStore.Server.Peer;
 using KvStore.Storage;
 
 namespace KvStore.Server.Metrics;
 
 /// <summary>Counters exposed at /metrics in the Prometheus text format.</summary>
-internal sealed class ServerMetrics(IObjectStore store, HybridLogicalClock clock)
+internal sealed class ServerMetrics(IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator)
 {
     // Bounded: methods and status codes are both fixed, small sets.
     private readonly ConcurrentDictionary<(string Method, StatusCode Status), long> _calls = new();
@@ -30,6 +34,30 @@ internal sealed class ServerMetrics(IObjectStore store, HybridLogicalClock clock
         Counter(sb, "kvstore_storage_writes_total", "Object writes committed to RocksDB.", store.Stats.Writes);
         Gauge(sb, "kvstore_storage_largest_batch", "Most writes committed in one batch.", store.Stats.LargestBatch);
         Counter(sb, "kvstore_clock_drift_rejections_total", "Timestamps refused for being too far ahead of this node's clock.", clock.RejectedCount);
+        Counter(sb, "kvstore_storage_hints_stored_total", "Hints accepted into this node's hint store.", store.Stats.HintsStored);
+        Counter(sb, "kvstore_storage_hints_dropped_total", "Hints refused because their target's bound was reached.", store.Stats.HintsDropped);
+        Gauge(sb, "kvstore_coordinator_pending", "Requests this node coordinates right now, including replication after the answer.", coordinator.Pending);
+        Counter(sb, "kvstore_coordinator_forwarded_total", "Writes forwarded to a replica of the key.", cluster.Forwarded);
+        Counter(sb, "kvstore_coordinator_overloaded_total", "Requests refused because too many were in flight.", cluster.Overloaded);
+        Counter(sb, "kvstore_hints_handed_off_total", "Writes for a down replica taken by a fallback node.", cluster.HintsHandedOff);
+        Counter(sb, "kvstore_hints_kept_locally_total", "Writes for a down replica kept as a hint on this node.", cluster.HintsStoredLocally);
+        Counter(sb, "kvstore_hints_delivered_total", "Hints delivered to their target.", cluster.HintsDelivered);
+        Counter(sb, "kvstore_read_repairs_total", "Stale replicas sent the merged state after a read.", cluster.ReadRepairs);
+        Counter(sb, "kvstore_context_catch_ups_total", "Writes whose context made this replica fetch the other replicas first.", cluster.ContextCatchUps);
+        Counter(sb, "kvstore_peer_failures_total", "Peer calls that failed or timed out.", cluster.PeerFailures);
+        Counter(sb, "kvstore_merge_drift_total", "Merged objects with timestamps beyond the allowed drift.", cluster.MergeDriftObserved);
+        sb.Append("# HELP kvstore_gossip_total Gossip packets sent and received, and messages dropped by reason.\n# TYPE kvstore_gossip_total counter\n");
+        foreach (var (reason, n) in membership.Counters.Snapshot())
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"kvstore_gossip_total{{reason=\"{reason}\"}} {n}\n");
+        }
+
+        sb.Append("# HELP kvstore_peer_refused_total Peer gRPC messages refused, by reason.\n# TYPE kvstore_peer_refused_total counter\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"unauthenticated\"}} {peers.Unauthenticated}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"expired\"}} {peers.Expired}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"replayed\"}} {peers.Replayed}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"malformed\"}} {peers.Malformed}\n");
+        Gauge(sb, "kvstore_members", "Members in this node's table, itself included.", membership.Current.Members.Length);
         return sb.ToString();
     }
 

@@ -37,5 +37,5 @@ internal sealed class PeerCounters
         }
     }
 
-    public void Malformed() => Interlocked.Increment(ref _malformed);
+    public void CountMalformed() => Interlocked.Increment(ref _malformed);
 }

@@ -58,9 +58,9 @@ internal sealed class PeerGrpcService(
         {
             reply = membership.HandlePushPull(request.Sealed.Span);
         }
-        catch (MembershipMessageException e)
+        catch (PushPullRejectedException e)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"push-pull refused: {e.Message}"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, e.Message));
         }
 
         return Task.FromResult(new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(reply) });
@@ -81,7 +81,7 @@ internal sealed class PeerGrpcService(
         }
         catch (InvalidProtocolBufferException e)
         {
-            counters.Malformed();
+            counters.CountMalformed();
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"peer message malformed: {e.Message}"));
         }
     }

@@ -13,8 +13,8 @@ internal static class PeerMessages
     {
         Mutation.Put p => new MutationMessage { Put = new PutMutation { Value = UnsafeByteOperations.UnsafeWrap(p.Value), Context = Context(p.Context) } },
         Mutation.Delete d => new MutationMessage { Delete = new DeleteMutation { Context = Context(d.Context) } },
-        Mutation.SetAdd a => new MutationMessage { SetAdd = new SetAddMutation { Elements = { a.Elements.Select(UnsafeByteOperations.UnsafeWrap) } } },
-        Mutation.SetRemove r => new MutationMessage { SetRemove = new SetRemoveMutation { Elements = { r.Elements.Select(UnsafeByteOperations.UnsafeWrap) }, Context = Context(r.Context) } },
+        Mutation.SetAdd a => new MutationMessage { SetAdd = new SetAddMutation { Elements = { a.Elements.Select(e => UnsafeByteOperations.UnsafeWrap(e)) } } },
+        Mutation.SetRemove r => new MutationMessage { SetRemove = new SetRemoveMutation { Elements = { r.Elements.Select(e => UnsafeByteOperations.UnsafeWrap(e)) }, Context = Context(r.Context) } },
         _ => throw new ArgumentOutOfRangeException(nameof(mutation)),
     };
 

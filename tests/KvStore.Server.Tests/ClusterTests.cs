@@ -1,0 +1,111 @@
+using Google.Protobuf;
+using Grpc.Core;
+using KvStore.Protocol.V1;
+using KvStore.Testing;
+
+namespace KvStore.Server.Tests;
+
+/// <summary>
+/// Three real server processes on loopback joined through a seed: membership, quorum reads and
+/// writes across nodes, a crash, and hinted handoff to the restarted node.
+/// </summary>
+public sealed class ClusterTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    [Fact]
+    public async Task Three_nodes_join_replicate_survive_a_crash_and_hand_off_what_the_crashed_node_missed()
+    {
+        await using var cluster = await LocalCluster.StartAsync(3, Ct);
+
+        // Every node lists all three members as alive within 30 s.
+        for (var i = 0; i < 3; i++)
+        {
+            var node = i;
+            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
+            {
+                var states = await cluster.MemberStatesAsync(node, Ct);
+                return (states.Count == 3 && states.Values.All(s => s == "alive"), string.Join(", ", states));
+            }, Ct);
+        }
+
+        using var channel1 = Channels.Open(cluster.GrpcEndpoint(0));
+        using var channel2 = Channels.Open(cluster.GrpcEndpoint(1));
+        var client1 = new Protocol.V1.KvStore.KvStoreClient(channel1);
+        var client2 = new Protocol.V1.KvStore.KvStoreClient(channel2);
+
+        // 300 QUORUM writes through node 1 (registers, and adds to ten sets), read back at QUORUM through node 2.
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => i % 2 == 0
+            ? client1.PutAsync(new PutRequest { Key = B($"reg/{i}"), Value = B($"v{i}"), Consistency = Consistency.Quorum }, cancellationToken: Ct).ResponseAsync
+            : (Task)client1.SetAddAsync(new SetAddRequest { Key = B($"set/{i % 10}"), Elements = { B($"e{i}") }, Consistency = Consistency.Quorum }, cancellationToken: Ct).ResponseAsync));
+        for (var i = 0; i < 300; i += 2)
+        {
+            var got = await client2.GetAsync(new GetRequest { Key = B($"reg/{i}"), Consistency = Consistency.Quorum }, cancellationToken: Ct);
+            Assert.True(got.Found, $"reg/{i} not found");
+            Assert.Equal($"v{i}", got.Value.ToStringUtf8());
+        }
+
+        for (var s = 1; s < 10; s += 2)
+        {
+            var members = await client2.SetMembersAsync(new SetMembersRequest { Key = B($"set/{s}"), Consistency = Consistency.Quorum }, cancellationToken: Ct);
+            var expected = Enumerable.Range(0, 300).Where(i => i % 2 == 1 && i % 10 == s).Select(i => $"e{i}").Order(StringComparer.Ordinal);
+            Assert.Equal(expected, members.Members.Select(m => m.ToStringUtf8()).Order(StringComparer.Ordinal));
+        }
+
+        // kill -9 node 3: within 10 s neither other node reports it alive.
+        await cluster.KillAsync(2);
+        var noticed = await LocalCluster.WithinAsync(TimeSpan.FromSeconds(10), async () =>
+        {
+            var by1 = (await cluster.MemberStatesAsync(0, Ct))["node3"];
+            var by2 = (await cluster.MemberStatesAsync(1, Ct))["node3"];
+            return (by1 != "alive" && by2 != "alive", $"node1 sees {by1}, node2 sees {by2}");
+        }, Ct);
+        TestContext.Current.SendDiagnosticMessage($"node3 no longer alive for both others after {noticed.TotalSeconds:F1} s");
+
+        // QUORUM writes keep succeeding with two of three nodes up.
+        var missed = Enumerable.Range(0, 100).Select(i => $"missed/{i}").ToList();
+        foreach (var (key, i) in missed.Select((k, i) => (k, i)))
+        {
+            var client = i % 2 == 0 ? client1 : client2;
+            await client.PutAsync(new PutRequest { Key = B(key), Value = B($"m{i}"), Consistency = Consistency.Quorum }, cancellationToken: Ct);
+        }
+
+        // ALL cannot be met while a replica is down, and the error says how many answered.
+        var all = await Assert.ThrowsAsync<RpcException>(() =>
+            client1.GetAsync(new GetRequest { Key = B("missed/0"), Consistency = Consistency.All }, cancellationToken: Ct).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, all.StatusCode);
+        Assert.Contains("only 2 of 3 replicas", all.Status.Detail);
+
+        // Node 3 restarts on its data directory; within 60 s hinted handoff gives it every write it
+        // missed: its own replica holds each one (asked through its admin view) and it serves them at ONE.
+        await cluster.StartNodeAsync(2, Ct);
+        using var channel3 = Channels.Open(cluster.GrpcEndpoint(2));
+        var client3 = new Protocol.V1.KvStore.KvStoreClient(channel3);
+        var handedOff = await LocalCluster.WithinAsync(TimeSpan.FromSeconds(60), async () =>
+        {
+            var held = 0;
+            foreach (var key in missed)
+            {
+                using var data = await cluster.DebugDataAsync(2, key, Ct);
+                var own = data.RootElement.TryGetProperty("replicas", out var replicas)
+                    ? replicas.EnumerateArray().FirstOrDefault(r => r.GetProperty("node").GetString() == "node3")
+                    : default;
+                if (own.ValueKind == System.Text.Json.JsonValueKind.Object && own.GetProperty("found").GetBoolean())
+                {
+                    held++;
+                }
+            }
+
+            return (held == missed.Count, $"node3 holds {held} of {missed.Count} missed writes");
+        }, Ct);
+        TestContext.Current.SendDiagnosticMessage($"hinted handoff complete {handedOff.TotalSeconds:F1} s after the restart");
+
+        foreach (var (key, i) in missed.Select((k, i) => (k, i)))
+        {
+            var got = await client3.GetAsync(new GetRequest { Key = B(key), Consistency = Consistency.One }, cancellationToken: Ct);
+            Assert.Equal($"m{i}", got.Value.ToStringUtf8());
+        }
+    }
+}
