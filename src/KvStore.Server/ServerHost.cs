@@ -172,6 +172,7 @@ public static partial class ServerHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IObjectStore>(store);
         services.AddSingleton<IHintStore>(store);
+        services.AddSingleton(udp);
         services.AddSingleton(Options.Create(replication));
         services.AddSingleton(Options.Create(membership));
         services.AddSingleton<ClusterCounters>();

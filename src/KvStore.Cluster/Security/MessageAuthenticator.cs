@@ -89,7 +89,16 @@ public sealed class MessageAuthenticator
         return envelope;
     }
 
-    public AuthResult Open(ReadOnlySpan<byte> envelope, out string sender, out ReadOnlyMemory<byte> payload)
+    public AuthResult Open(ReadOnlySpan<byte> envelope, out string sender, out ReadOnlyMemory<byte> payload) =>
+        Open(envelope, rememberNonce: true, out sender, out payload);
+
+    /// <summary>
+    /// Opens an envelope; with <paramref name="rememberNonce"/> false the replay cache is neither
+    /// consulted nor filled. For messages whose repetition is harmless (a CRDT merge, a read, a
+    /// reply on our own connection): at replication rates they would fill any bounded cache, and
+    /// the caller can still check one that matters with <see cref="RememberNonce"/>.
+    /// </summary>
+    public AuthResult Open(ReadOnlySpan<byte> envelope, bool rememberNonce, out string sender, out ReadOnlyMemory<byte> payload)
     {
         sender = "";
         payload = ReadOnlyMemory<byte>.Empty;
@@ -136,7 +145,7 @@ public sealed class MessageAuthenticator
             return AuthResult.Expired;
         }
 
-        if (!Remember(nonce, sentAt + _windowMs, now))
+        if (rememberNonce && !Remember(nonce, sentAt + _windowMs, now))
         {
             return AuthResult.Replayed;
         }
@@ -144,6 +153,19 @@ public sealed class MessageAuthenticator
         sender = name;
         payload = envelope[(at + 16)..signedLength].ToArray();
         return AuthResult.Ok;
+    }
+
+    /// <summary>
+    /// The replay check for an envelope that <see cref="Open(ReadOnlySpan{byte}, bool, out string, out ReadOnlyMemory{byte})"/>
+    /// already authenticated without it: <see cref="AuthResult.Replayed"/> if its nonce was seen
+    /// within the window (or the cache is full), else remembers it.
+    /// </summary>
+    public AuthResult RememberNonce(ReadOnlySpan<byte> openedEnvelope)
+    {
+        var at = 6 + openedEnvelope[5];
+        var sentAt = BinaryPrimitives.ReadInt64LittleEndian(openedEnvelope[at..]);
+        var nonce = BinaryPrimitives.ReadUInt64LittleEndian(openedEnvelope[(at + 8)..]);
+        return Remember(nonce, sentAt + _windowMs, _time.GetUtcNow().ToUnixTimeMilliseconds()) ? AuthResult.Ok : AuthResult.Replayed;
     }
 
     /// <summary>Records a nonce until <paramref name="expiresAt"/>; false if it is known or there is no room.</summary>

@@ -12,7 +12,7 @@ namespace KvStore.Server.Admin;
 /// </summary>
 internal static class RoutingTableView
 {
-    public static IResult Render(string? key, string? keyBase64, Router router, LocalReplica replica, SwimMembership membership, IOptions<ReplicationOptions> options)
+    public static IResult Render(string? key, string? keyBase64, Router router, LocalReplica replica, SwimMembership membership, UdpDatagramTransport udp, IOptions<ReplicationOptions> options)
     {
         var table = router.Current;
         var n = options.Value.ReplicationFactor;
@@ -72,13 +72,14 @@ internal static class RoutingTableView
             }).ToList();
         }
 
-        body["gossip"] = GossipCounters(membership);
+        body["gossip"] = GossipCounters(membership, udp);
         return Results.Json(body);
     }
 
-    private static object GossipCounters(SwimMembership membership)
+    private static object GossipCounters(SwimMembership membership, UdpDatagramTransport udp)
     {
-        var all = membership.Counters.Snapshot();
+        // Datagrams too large to be ours are dropped by the socket reader before the engine sees them.
+        var all = new Dictionary<string, long>(membership.Counters.Snapshot()) { ["UdpOversized"] = udp.Oversized };
         return new
         {
             dropped = all.Where(p => !p.Key.StartsWith("Packets", StringComparison.Ordinal))

@@ -122,7 +122,7 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             throw new PeerUnreachableException(target.Id, "no answer in time", e);
         }
 
-        var opened = _authenticator.Open(reply.Sealed.Span, out _, out var payload);
+        var opened = _authenticator.Open(reply.Sealed.Span, rememberNonce: false, out _, out var payload);
         if (opened != AuthResult.Ok)
         {
             throw new PeerUnreachableException(target.Id, $"its answer did not authenticate ({opened})");

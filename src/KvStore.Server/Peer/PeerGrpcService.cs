@@ -68,22 +68,37 @@ internal sealed class PeerGrpcService(
 
     private PeerRequest Open(Envelope request)
     {
-        var result = authenticator.Open(request.Sealed.Span, out _, out var payload);
+        var result = authenticator.Open(request.Sealed.Span, rememberNonce: false, out _, out var payload);
         if (result != AuthResult.Ok)
         {
-            counters.Refused(result);
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"peer message refused: {result}"));
+            throw Refuse(result);
         }
 
+        PeerRequest parsed;
         try
         {
-            return PeerRequest.Parser.ParseFrom(payload.Span);
+            parsed = PeerRequest.Parser.ParseFrom(payload.Span);
         }
         catch (InvalidProtocolBufferException e)
         {
             counters.CountMalformed();
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"peer message malformed: {e.Message}"));
         }
+
+        // Reads and merges may repeat harmlessly (a merge is idempotent); a coordinated mutation may
+        // not, so only its nonce goes into the bounded replay cache.
+        if (parsed.OpCase == PeerRequest.OpOneofCase.Coordinate && authenticator.RememberNonce(request.Sealed.Span) is var replay && replay != AuthResult.Ok)
+        {
+            throw Refuse(replay);
+        }
+
+        return parsed;
+    }
+
+    private RpcException Refuse(AuthResult result)
+    {
+        counters.Refused(result);
+        return new RpcException(new Status(StatusCode.Unauthenticated, $"peer message refused: {result}"));
     }
 
     private async Task<PeerResponse> DispatchAsync(PeerRequest request, CancellationToken cancellationToken)

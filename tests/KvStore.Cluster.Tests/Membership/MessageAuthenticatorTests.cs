@@ -22,6 +22,24 @@ public sealed class MessageAuthenticatorTests
     }
 
     [Fact]
+    public void Opening_without_the_nonce_leaves_the_replay_check_to_the_caller()
+    {
+        var auth = Auth(KeyA);
+        var envelope = Auth(KeyA).Seal("n", [7]);
+
+        // Idempotent messages may repeat and take no room in the cache.
+        Assert.Equal(AuthResult.Ok, auth.Open(envelope, rememberNonce: false, out _, out _));
+        Assert.Equal(AuthResult.Ok, auth.Open(envelope, rememberNonce: false, out _, out var payload));
+        Assert.Equal([7], payload.ToArray());
+        Assert.Equal(0, auth.CachedNonces);
+
+        // The caller checks the ones that matter: the first passes, a repeat is a replay.
+        Assert.Equal(AuthResult.Ok, auth.RememberNonce(envelope));
+        Assert.Equal(AuthResult.Replayed, auth.RememberNonce(envelope));
+        Assert.Equal(AuthResult.Replayed, auth.Open(envelope, out _, out _));
+    }
+
+    [Fact]
     public void Any_flipped_bit_or_unknown_key_is_unauthenticated()
     {
         var envelope = Auth(KeyA).Seal("n", [1, 2, 3]);
