@@ -156,6 +156,7 @@ public sealed class ProcessTests
     [InlineData("--listen=nope", "listen address 'nope'")]
     [InlineData("--node-id=bad id", "node id 'bad id'")]
     [InlineData("--seeds=nohost", "seed 'nohost'")]
+    [InlineData("--cluster-key=nope", "Membership:Keys: key 1 decodes to 3 bytes; 32 to 64 are required")]
     public async Task Bad_configuration_exits_2_with_a_clear_message(string arg, string expected)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
