@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KvStore.Kvctl.Cluster;
 
 namespace KvStore.Kvctl;
 
@@ -26,6 +27,7 @@ internal static class KvctlApp
         root.Subcommands.Add(RegisterCommands.Put(globals, openStdin));
         root.Subcommands.Add(RegisterCommands.Delete(globals));
         root.Subcommands.Add(SetCommands.Create(globals));
+        root.Subcommands.Add(ClusterCommands.Create(globals));
         return root;
     }
 }
