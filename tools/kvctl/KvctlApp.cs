@@ -1,4 +1,6 @@
 using System.CommandLine;
+using KvStore.Kvctl.Cluster;
+using KvStore.Kvctl.Dev;
 
 namespace KvStore.Kvctl;
 
@@ -13,19 +15,29 @@ internal static class KvctlApp
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<Stream> openStdin, CancellationToken cancellationToken)
     {
         var root = BuildRootCommand(openStdin);
-        var configuration = new InvocationConfiguration { Output = stdout, Error = stderr };
+        var configuration = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            // After Ctrl+C or SIGTERM, System.CommandLine returns on its own once this has passed,
+            // and the process ends. dev cluster needs that long to stop its nodes, or they would
+            // outlive it; every other command ends as soon as its call is cancelled.
+            ProcessTerminationTimeout = LocalCluster.StopBudget,
+        };
         return root.Parse(args).InvokeAsync(configuration, cancellationToken);
     }
 
     private static RootCommand BuildRootCommand(Func<Stream> openStdin)
     {
         var globals = new GlobalOptions();
-        var root = new RootCommand("kvctl: read and write keys of a KvStore cluster.");
+        var root = new RootCommand("kvctl: read and write keys of a KvStore cluster, inspect it, or run one locally.");
         globals.AddTo(root);
         root.Subcommands.Add(RegisterCommands.Get(globals));
         root.Subcommands.Add(RegisterCommands.Put(globals, openStdin));
         root.Subcommands.Add(RegisterCommands.Delete(globals));
         root.Subcommands.Add(SetCommands.Create(globals));
+        root.Subcommands.Add(ClusterCommands.Create(globals));
+        root.Subcommands.Add(DevCommands.Create());
         return root;
     }
 }

@@ -74,14 +74,21 @@ internal sealed class ResultWriter(TextWriter output, bool json)
         });
     }
 
-    private Task WriteJsonAsync(Action<Utf8JsonWriter> writeProperties)
+    private Task WriteJsonAsync(Action<Utf8JsonWriter> writeProperties) =>
+        WriteJsonLineAsync(output, w =>
+        {
+            w.WriteStartObject();
+            writeProperties(w);
+            w.WriteEndObject();
+        });
+
+    /// <summary>Writes one JSON value on one line, escaped the same way as every other kvctl result.</summary>
+    public static Task WriteJsonLineAsync(TextWriter output, Action<Utf8JsonWriter> writeValue)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
         {
-            writer.WriteStartObject();
-            writeProperties(writer);
-            writer.WriteEndObject();
+            writeValue(writer);
         }
 
         return output.WriteLineAsync(Encoding.UTF8.GetString(buffer.WrittenSpan));
