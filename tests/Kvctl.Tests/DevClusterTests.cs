@@ -113,7 +113,7 @@ public sealed class DevClusterTests
             }
 
             stop.Cancel();
-            var exit = await run.WaitAsync(LocalCluster.StopBudget, TestContext.Current.CancellationToken);
+            var exit = await run.WaitAsync(KvStore.Kvctl.Dev.LocalCluster.StopBudget, TestContext.Current.CancellationToken);
 
             Assert.Equal(0, exit);
             Assert.Equal("", stderr.ToString());
