@@ -9,7 +9,11 @@ public sealed class ReplicationOptions
     /// </summary>
     public int ReplicationFactor { get; set; } = 3;
 
-    /// <summary>R: replies a QUORUM read waits for. R + W > N makes a quorum read see the latest quorum write.</summary>
+    /// <summary>
+    /// R: replies a QUORUM read waits for. With R + W > N a quorum read overlaps a quorum write's
+    /// replicas, unless some of the write's acknowledgements came from fallbacks holding hints
+    /// (sloppy quorum); then the read may miss it until the hints are delivered.
+    /// </summary>
     public int ReadQuorum { get; set; } = 2;
 
     /// <summary>W: acknowledgements a QUORUM write waits for (the coordinating replica's own counts as one).</summary>

@@ -187,7 +187,8 @@ public static partial class ServerHost
             () => store.Actor.Node,
             sp.GetRequiredService<IOptions<ReplicationOptions>>(),
             membership.MaxMembers,
-            new DecodeLimits(replica.MaxVersionVectorWidth, Math.Max(replica.MaxSetElements, 1 << 16), Math.Max(limits.MaxValueBytes, limits.MaxElementBytes))));
+            PeerLimits.Objects(replica, storage),
+            PeerLimits.MaxMessageBytes(storage)));
         services.AddSingleton<IPeerTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
         services.AddSingleton(sp => new SwimMembership(
             membership,
@@ -214,6 +215,11 @@ public static partial class ServerHost
             o.MaxReceiveMessageSize = limits.MaxMessageBytes;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<ErrorMappingInterceptor>();
+        }).AddServiceOptions<PeerGrpcService>(o =>
+        {
+            // Peers pass on whole stored objects, which may be larger than any client request.
+            o.MaxReceiveMessageSize = PeerLimits.MaxMessageBytes(storage);
+            o.MaxSendMessageSize = PeerLimits.MaxMessageBytes(storage);
         });
         services.AddGrpcHealthChecks().AddCheck("storage", () =>
             store.IsHealthy ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("storage is closed or its writer stopped"));

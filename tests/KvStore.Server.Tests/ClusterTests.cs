@@ -107,5 +107,13 @@ public sealed class ClusterTests
             var got = await client3.GetAsync(new GetRequest { Key = B(key), Consistency = Consistency.One }, cancellationToken: Ct);
             Assert.Equal($"m{i}", got.Value.ToStringUtf8());
         }
+
+        // SIGTERM: node 2 leaves gracefully, exits 0, and node 1 learns "left" from it rather than suspecting a crash.
+        Assert.Equal(0, await cluster.TerminateAsync(1, TimeSpan.FromSeconds(20)));
+        await LocalCluster.WithinAsync(TimeSpan.FromSeconds(10), async () =>
+        {
+            var state = (await cluster.MemberStatesAsync(0, Ct))["node2"];
+            return (state == "left", $"node1 sees node2 {state}");
+        }, Ct);
     }
 }

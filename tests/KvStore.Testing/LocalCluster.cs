@@ -76,6 +76,15 @@ public sealed class LocalCluster : IAsyncDisposable
         _nodes[i] = null;
     }
 
+    /// <summary>Stops node <paramref name="i"/> with SIGTERM and returns its exit code; its data directory stays.</summary>
+    public async Task<int> TerminateAsync(int i, TimeSpan timeout)
+    {
+        var code = await this[i].TerminateAsync(timeout);
+        await this[i].DisposeAsync();
+        _nodes[i] = null;
+        return code;
+    }
+
     /// <summary>Each member's state as node <paramref name="i"/>'s /debug/routingtable reports it.</summary>
     public async Task<Dictionary<string, string>> MemberStatesAsync(int i, CancellationToken cancellationToken)
     {

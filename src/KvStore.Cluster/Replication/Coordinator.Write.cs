@@ -16,33 +16,49 @@ public sealed partial class Coordinator
     {
         var table = router.Current;
         var replicas = table.PreferenceList(key);
-        if (!Contains(replicas, table.SelfId))
+        if (replicas.Count == 0)
         {
-            // Who mints the dot: a replica of the key, so a key's version vector names only its
-            // replicas. Ask them in ring order; coordinate here only if none can be reached.
-            foreach (var target in replicas)
-            {
-                if (!table.IsAlive(target.Id))
-                {
-                    continue;
-                }
+            throw new ReplicaUnavailableException("this node is leaving the cluster and no longer places keys; retry through another node");
+        }
 
-                try
-                {
-                    counters.Forward();
-                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    deadline.CancelAfter(_options.PeerTimeout * 3);
-                    return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
-                }
-                catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    counters.PeerFailure();
-                    LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
-                }
+        if (Contains(replicas, table.SelfId))
+        {
+            return await CoordinateAsync(key, mutation, level, cancellationToken);
+        }
+
+        // Who mints the dot: a replica of the key, so a key's version vector names only its
+        // replicas. Ask them in ring order. Only a call that never reached its target moves on to
+        // the next replica: one that may have run would run the mutation twice, with a new dot,
+        // and a repeated delete or overwrite could erase writes made in between.
+        foreach (var target in replicas)
+        {
+            if (!table.IsAlive(target.Id))
+            {
+                continue;
+            }
+
+            try
+            {
+                counters.Forward();
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(_options.PeerTimeout * 4);
+                return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
+            }
+            catch (PeerUnreachableException e) when (e.NotDelivered && !cancellationToken.IsCancellationRequested)
+            {
+                counters.PeerFailure();
+                LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
+            }
+            catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                counters.PeerFailure();
+                throw new ReplicaUnavailableException(
+                    $"replica {target.Id}, which coordinates this key's writes, did not confirm the write ({e.Message}); it may still have been applied");
             }
         }
 
-        return await CoordinateAsync(key, mutation, level, cancellationToken);
+        throw new ReplicaUnavailableException(
+            $"none of the key's {replicas.Count} replicas could be reached; nothing was written");
     }
 
     /// <summary>
@@ -59,12 +75,21 @@ public sealed partial class Coordinator
         {
             var table = router.Current;
             var replicas = table.PreferenceList(key);
+            if (replicas.Count == 0)
+            {
+                throw new ReplicaUnavailableException("this node is leaving the cluster and no longer places keys; retry through another node");
+            }
+
             var needed = _options.WritesNeeded(level, replicas.Count);
             var others = replicas.Where(r => r.Id != table.SelfId).ToList();
 
-            if (mutation.SeenContext is { } seen)
+            if (mutation.SeenContext is { } seen && !await CatchUpAsync(key, seen, others, table) && mutation is Mutation.Delete or Mutation.SetRemove)
             {
-                await CatchUpAsync(key, seen, others, table);
+                // A delete or remove must remove everything its context saw, or what it missed
+                // would come back when it arrives here. A put needs no such care: its timestamp
+                // follows the context's, so it wins over whatever it did not supersede.
+                throw new ReplicaUnavailableException(
+                    "the replicas holding part of what the context saw did not answer, so the removal could not be applied in full; nothing was changed");
             }
 
             var stored = await replica.WriteAsync(key, mutation, cancellationToken);
@@ -97,7 +122,7 @@ public sealed partial class Coordinator
             {
                 throw new ReplicaUnavailableException(
                     $"only {acks} of {replicas.Count} replicas acknowledged the write ({needed} needed); " +
-                    "it may still have been applied on some replicas and will spread to the others");
+                    "it may still have been applied on some replicas");
             }
 
             return stored;
@@ -127,9 +152,10 @@ public sealed partial class Coordinator
                 counters.PeerFailure();
                 LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
             }
-            catch (MutationRejectedException e)
+            catch (Exception e) when (e is MutationRejectedException or RequestRejectedException)
             {
-                // The replicas disagree on the key's type: a hint would be refused the same way.
+                // The replicas disagree on the key's type, or the object passes a bound there: a
+                // hint would be refused the same way.
                 LogReplicaRefused(logger, target.Id, KeyText(key), e.Message);
                 return false;
             }
@@ -144,7 +170,7 @@ public sealed partial class Coordinator
                 counters.HintHandedOff();
                 return true;
             }
-            catch (PeerUnreachableException e)
+            catch (Exception e) when (e is PeerUnreachableException or ReplicaUnavailableException or RequestRejectedException or MutationRejectedException)
             {
                 counters.PeerFailure();
                 LogReplicaMissed(logger, fallback.Id, KeyText(key), e.Message);
@@ -165,14 +191,15 @@ public sealed partial class Coordinator
     /// Before applying a mutation with a context, makes sure this replica holds what the context
     /// covers: a client may have read other replicas. Without this, a remove or an overwrite would
     /// miss the additions this replica had not received yet, and they would come back when they
-    /// arrived. Best effort: replicas that do not answer in time are skipped.
+    /// arrived. Replicas that do not answer in time are skipped.
     /// </summary>
-    private async Task CatchUpAsync(byte[] key, Core.Crdt.CausalContext seen, List<Member> others, RoutingTable table)
+    /// <returns>Whether this replica now holds everything the context covers.</returns>
+    private async Task<bool> CatchUpAsync(byte[] key, CausalContext seen, List<Member> others, RoutingTable table)
     {
         var local = replica.Read(key);
-        if (local is not null ? local.Clock.Descends(seen.Clock) : seen.Clock.Width == 0)
+        if (Covers(local, seen))
         {
-            return;
+            return true;
         }
 
         counters.ContextCatchUp();
@@ -184,7 +211,12 @@ public sealed partial class Coordinator
                 local = await replica.MergeAsync(key, obj, CancellationToken.None);
             }
         }
+
+        return Covers(local, seen);
     }
+
+    private static bool Covers(KvObject? local, CausalContext seen) =>
+        local is not null ? local.Clock.Descends(seen.Clock) : seen.Clock.Width == 0;
 
     /// <summary>A peer's replica of the key, or null when it has none or did not answer.</summary>
     private async Task<KvObject?> ReadQuietlyAsync(Member target, byte[] key)

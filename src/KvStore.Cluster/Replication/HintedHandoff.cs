@@ -26,6 +26,9 @@ public sealed partial class HintedHandoff(
     private Task? _loop;
     private int _disposed;
 
+    // Where the next round resumes per target; one entry per target with hints, which the hint store bounds.
+    private readonly Dictionary<string, byte[]> _cursors = new(StringComparer.Ordinal);
+
     public void Start() => _loop ??= RunAsync(_stop.Token);
 
     public async ValueTask DisposeAsync()
@@ -67,19 +70,36 @@ public sealed partial class HintedHandoff(
         }
     }
 
-    /// <summary>One round: up to a batch of hints to each target that is alive. Returns the number delivered.</summary>
+    /// <summary>
+    /// One round: up to a batch of hints to each target that is alive. Returns the number
+    /// delivered. Rounds must not overlap (the timer loop runs one at a time).
+    /// </summary>
     public async Task<int> ReplayOnceAsync(CancellationToken cancellationToken)
     {
         var view = membership.Current;
+        var counts = hints.HintCounts;
+        foreach (var gone in _cursors.Keys.Where(t => !counts.ContainsKey(t)).ToList())
+        {
+            _cursors.Remove(gone);
+        }
+
         var delivered = 0;
-        foreach (var (targetId, _) in hints.HintCounts)
+        foreach (var (targetId, _) in counts)
         {
             if (view.Find(targetId) is not { State: MemberState.Alive } target || target.Id == view.SelfId)
             {
                 continue;
             }
 
-            delivered += await ReplayToAsync(target, cancellationToken);
+            try
+            {
+                delivered += await ReplayToAsync(target, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One target's trouble (its hint store entry, say) must not stop delivery to the others.
+                LogReplayFailed(logger, e);
+            }
         }
 
         return delivered;
@@ -87,27 +107,43 @@ public sealed partial class HintedHandoff(
 
     private async Task<int> ReplayToAsync(Member target, CancellationToken cancellationToken)
     {
-        var delivered = 0;
-        foreach (var hint in hints.ReadHints(target.Id, _options.HintReplayBatch))
+        // Each round resumes after the last hint the previous round offered, so a hint that keeps
+        // failing (too large for the target, say) cannot hold back the ones after it.
+        var after = _cursors.GetValueOrDefault(target.Id);
+        var batch = hints.ReadHints(target.Id, _options.HintReplayBatch, after);
+        if (batch.Count == 0 && after is not null)
         {
+            batch = hints.ReadHints(target.Id, _options.HintReplayBatch);
+        }
+
+        var delivered = 0;
+        foreach (var hint in batch)
+        {
+            _cursors[target.Id] = hint.Key;
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadline.CancelAfter(_options.PeerTimeout);
                 await peers.MergeAsync(target, hint.Key, hint.Object, null, deadline.Token);
             }
-            catch (PeerUnreachableException e)
+            catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)
             {
-                // The target went away again; the rest waits for the next round.
+                // The target went away again, or did not take this one; the rest waits for the next round.
                 counters.PeerFailure();
                 LogTargetUnreachable(logger, target.Id, e.Message);
                 break;
             }
-            catch (MutationRejectedException e)
+            catch (MutationRejectedException e) when (e.Reason == RejectReason.WrongType)
             {
                 // The target holds the key as the other type; resending would be refused forever.
                 LogHintRefused(logger, target.Id, e.Message);
                 await hints.DeleteHintAsync(target.Id, hint.Key, hint.Object, cancellationToken);
+                continue;
+            }
+            catch (Exception e) when (e is MutationRejectedException or RequestRejectedException)
+            {
+                // Refused for a bound: kept, and offered again after the others.
+                LogHintRefused(logger, target.Id, e.Message);
                 continue;
             }
 
@@ -132,7 +168,7 @@ public sealed partial class HintedHandoff(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Hint target {Target} is unreachable: {Reason}")]
     private static partial void LogTargetUnreachable(ILogger logger, string target, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Hint target {Target} refused a hint, which is dropped: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hint target {Target} refused a hint: {Reason}")]
     private static partial void LogHintRefused(ILogger logger, string target, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A hint replay round failed")]

@@ -18,10 +18,17 @@ public sealed class PeerHandler(Coordinator coordinator, LocalReplica replica, I
         new(replica.Read(key), includeHints ? hints.HintsForKey(key) : []);
 
     /// <exception cref="ReplicaUnavailableException">A hint was refused: this node holds its bound of hints for the target.</exception>
+    /// <exception cref="RequestRejectedException">A hint for a node that is not on the ring.</exception>
     public async Task MergeAsync(byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrEmpty(hintFor) && hintFor != router.Current.SelfId)
         {
+            // Hints only for ring members: the hint store keeps a table per target, which must not grow with whatever names a peer sends.
+            if (router.Current.Find(hintFor) is not { } target || !RoutingTable.OnRing(target))
+            {
+                throw new RequestRejectedException($"{hintFor} is not a member of the ring; no hint is kept for it");
+            }
+
             if (!await hints.AddHintAsync(hintFor, key, obj, cancellationToken))
             {
                 throw new ReplicaUnavailableException($"this node holds its limit of hints for {hintFor}");

@@ -33,7 +33,9 @@ public sealed class RoutingTable
     /// <summary>Builds the table, reusing <paramref name="previous"/>'s ring when the set of ring members did not change.</summary>
     public static RoutingTable Build(MembershipView view, int replicationFactor, int tokensPerNode, RoutingTable? previous = null)
     {
-        var nodes = view.Members.Where(OnRing).Select(m => m.Id).ToList();
+        // A node keeps itself on its own ring while it leaves: it still holds its data and serves
+        // the calls it is draining, while the others already route around it.
+        var nodes = view.Members.Where(m => OnRing(m) || m.Id == view.SelfId).Select(m => m.Id).ToList();
         var ring = previous is not null && previous.Ring.TokensPerNode == tokensPerNode && previous.Ring.Nodes.SequenceEqual(nodes.Order(StringComparer.Ordinal))
             ? previous.Ring
             : HashRing.Build(nodes, tokensPerNode);

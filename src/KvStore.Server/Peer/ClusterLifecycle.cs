@@ -7,22 +7,31 @@ namespace KvStore.Server.Peer;
 
 /// <summary>
 /// Joins the cluster once this node serves gRPC (a seed answers our push-pull, and we must be able
-/// to answer theirs), starts hint delivery, and on shutdown leaves the cluster before the gRPC
-/// server stops, so the others learn "left" from us instead of suspecting a crash.
+/// to answer theirs) and starts hint delivery. On shutdown it leaves the cluster before the web
+/// server stops (the others learn "left" from us instead of suspecting a crash, and route around
+/// us while our in-flight calls drain), then waits, within a bound, for replication still running
+/// after its clients were answered.
 /// </summary>
 internal sealed partial class ClusterLifecycle(
     SwimMembership membership,
     HintedHandoff handoff,
     GrpcPeerTransport peers,
+    Coordinator coordinator,
     IOptions<NodeOptions> node,
     IHostApplicationLifetime lifetime,
-    ILogger<ClusterLifecycle> logger) : IHostedService
+    TimeProvider time,
+    ILogger<ClusterLifecycle> logger) : IHostedLifecycleService
 {
     /// <summary>How long a leaving node gossips its departure before it stops.</summary>
     public static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long shutdown waits for replication that outlived its client call.</summary>
+    public static readonly TimeSpan ReplicationDrainTimeout = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task _join = Task.CompletedTask;
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -37,7 +46,10 @@ internal sealed partial class ClusterLifecycle(
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs before any hosted service stops, the web server included.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
         try
@@ -51,6 +63,24 @@ internal sealed partial class ClusterLifecycle(
 
         var told = await membership.LeaveAsync(LeaveTimeout);
         LogLeft(logger, told);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs after the web server stopped: no new requests, so the pending count only falls.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (coordinator.Pending > 0 && time.GetElapsedTime(started) < ReplicationDrainTimeout)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time, CancellationToken.None);
+        }
+
+        if (coordinator.Pending > 0)
+        {
+            LogReplicationAbandoned(logger, coordinator.Pending);
+        }
+
         await handoff.DisposeAsync();
         await membership.DisposeAsync();
         membership.Changed -= peers.Retain;
@@ -85,4 +115,7 @@ internal sealed partial class ClusterLifecycle(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster (departure gossiped: {Told})")]
     private static partial void LogLeft(ILogger logger, bool told);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping with {Pending} requests still replicating; their writes are stored on this node, but may be missing on other replicas")]
+    private static partial void LogReplicationAbandoned(ILogger logger, int pending);
 }

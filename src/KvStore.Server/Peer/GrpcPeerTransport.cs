@@ -26,10 +26,12 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
     private readonly ReplicationOptions _options;
     private readonly int _maxChannels;
     private readonly DecodeLimits _objectLimits;
+    private readonly int _maxMessageBytes;
     private readonly ConcurrentDictionary<string, Lazy<GrpcChannel>> _channels = new(StringComparer.Ordinal);
 
-    public GrpcPeerTransport(MessageAuthenticator authenticator, Func<string> selfId, IOptions<ReplicationOptions> options, int maxChannels, DecodeLimits objectLimits)
+    public GrpcPeerTransport(MessageAuthenticator authenticator, Func<string> selfId, IOptions<ReplicationOptions> options, int maxChannels, DecodeLimits objectLimits, int maxMessageBytes)
     {
+        _maxMessageBytes = maxMessageBytes;
         _authenticator = authenticator;
         _selfId = selfId;
         _options = options.Value;
@@ -44,15 +46,15 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             Coordinate = new CoordinateRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Mutation = PeerMessages.ToMessage(mutation), Consistency = (int)level },
         };
         var response = await CallAsync(target, request, cancellationToken);
-        return PeerMessages.Object(response.Object, _objectLimits);
+        return Decode(target, response.Object);
     }
 
     public async Task<ReplicaRead> ReadAsync(Member target, byte[] key, bool includeHints, CancellationToken cancellationToken)
     {
         var request = new PeerRequest { Read = new ReadRequest { Key = UnsafeByteOperations.UnsafeWrap(key), IncludeHints = includeHints } };
         var response = await CallAsync(target, request, cancellationToken);
-        var held = response.Hints.Select(h => new Hint(h.Target, key, PeerMessages.Object(h.Object, _objectLimits)!)).ToList();
-        return new ReplicaRead(PeerMessages.Object(response.Object, _objectLimits), held);
+        var held = response.Hints.Select(h => new Hint(h.Target, key, Decode(target, h.Object)!)).ToList();
+        return new ReplicaRead(Decode(target, response.Object), held);
     }
 
     public async Task MergeAsync(Member target, byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken)
@@ -74,7 +76,7 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         }
         catch (RpcException e)
         {
-            throw new PeerUnreachableException(address, $"push-pull failed: {e.Status.StatusCode} {e.Status.Detail}", e);
+            throw new PeerUnreachableException(address, $"push-pull failed: {e.Status.StatusCode} {e.Status.Detail}", NeverSent(e), e);
         }
     }
 
@@ -115,11 +117,11 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         }
         catch (RpcException e)
         {
-            throw new PeerUnreachableException(target.Id, $"{e.Status.StatusCode}: {e.Status.Detail}", e);
+            throw new PeerUnreachableException(target.Id, $"{e.Status.StatusCode}: {e.Status.Detail}", NeverSent(e), e);
         }
         catch (OperationCanceledException e)
         {
-            throw new PeerUnreachableException(target.Id, "no answer in time", e);
+            throw new PeerUnreachableException(target.Id, "no answer in time", notDelivered: false, e);
         }
 
         var opened = _authenticator.Open(reply.Sealed.Span, rememberNonce: false, out _, out var payload);
@@ -128,7 +130,16 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             throw new PeerUnreachableException(target.Id, $"its answer did not authenticate ({opened})");
         }
 
-        var response = PeerResponse.Parser.ParseFrom(payload.Span);
+        PeerResponse response;
+        try
+        {
+            response = PeerResponse.Parser.ParseFrom(payload.Span);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new PeerUnreachableException(target.Id, $"its answer is malformed: {e.Message}", notDelivered: false, e);
+        }
+
         if (response.Error is { } error)
         {
             throw error.Code switch
@@ -136,6 +147,9 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
                 ErrorCode.WrongType => new MutationRejectedException(RejectReason.WrongType, error.Message),
                 ErrorCode.LimitExceeded => new MutationRejectedException(RejectReason.LimitExceeded, error.Message),
                 ErrorCode.ClockDrift or ErrorCode.Invalid => new RequestRejectedException(error.Message),
+
+                // An overloaded peer refused before doing anything.
+                ErrorCode.Overloaded => new PeerUnreachableException(target.Id, error.Message, notDelivered: true),
 
                 // A coordinating replica that missed its quorum has stored the write: trying another
                 // replica would apply it a second time, so the client hears what happened.
@@ -147,11 +161,40 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         return response;
     }
 
+    private KvObject? Decode(Member from, ByteString bytes)
+    {
+        try
+        {
+            return PeerMessages.Object(bytes, _objectLimits);
+        }
+        catch (MalformedDataException e)
+        {
+            throw new PeerUnreachableException(from.Id, $"it sent an object that does not decode: {e.Message}", notDelivered: false, e);
+        }
+    }
+
+    /// <summary>
+    /// Whether a failed call certainly never reached the peer: the connection was refused. Only
+    /// then may a non-idempotent request be tried elsewhere.
+    /// </summary>
+    private static bool NeverSent(RpcException e)
+    {
+        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
+        {
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private GrpcChannel Channel(string address)
     {
         if (_channels.Count >= _maxChannels && !_channels.ContainsKey(address))
         {
-            throw new PeerUnreachableException(address, $"this node already keeps {_maxChannels} peer channels");
+            throw new PeerUnreachableException(address, $"this node already keeps {_maxChannels} peer channels", notDelivered: true);
         }
 
         return _channels.GetOrAdd(address, a => new Lazy<GrpcChannel>(() => Open(a))).Value;
@@ -168,7 +211,7 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             ConnectTimeout = _options.PeerTimeout,
         },
-        MaxReceiveMessageSize = null,
-        MaxSendMessageSize = null,
+        MaxReceiveMessageSize = _maxMessageBytes,
+        MaxSendMessageSize = _maxMessageBytes,
     });
 }

@@ -18,22 +18,20 @@ namespace KvStore.Server.Peer;
 
 /// <summary>
 /// The peer side of replication and membership: opens each sealed envelope, runs the operation on
-/// this node and seals the answer. Domain refusals travel inside the answer as a
-/// <see cref="PeerError"/>; only an envelope that does not open is a gRPC error (UNAUTHENTICATED).
+/// this node and seals the answer. Refusals travel inside the sealed answer as a
+/// <see cref="PeerError"/>; an envelope that does not open is UNAUTHENTICATED and a body that does
+/// not parse INVALID_ARGUMENT, both counted.
 /// </summary>
 internal sealed class PeerGrpcService(
     MessageAuthenticator authenticator,
     SwimMembership membership,
     PeerHandler handler,
     RequestValidator validate,
-    IOptions<LimitsOptions> limits,
+    IOptions<StorageOptions> storage,
     IOptions<ReplicaOptions> replicaOptions,
     PeerCounters counters) : Protocol.Peer.V1.Peer.PeerBase
 {
-    private readonly DecodeLimits _objectLimits = new(
-        replicaOptions.Value.MaxVersionVectorWidth,
-        Math.Max(replicaOptions.Value.MaxSetElements, 1 << 16),
-        Math.Max(limits.Value.MaxValueBytes, limits.Value.MaxElementBytes));
+    private readonly DecodeLimits _objectLimits = PeerLimits.Objects(replicaOptions.Value, storage.Value);
 
     public override async Task<Envelope> Call(Envelope request, ServerCallContext context)
     {
@@ -117,9 +115,18 @@ internal sealed class PeerGrpcService(
             {
                 var read = handler.Read(validate.Key(request.Read.Key), request.Read.IncludeHints);
                 var response = new PeerResponse { Object = PeerMessages.Object(read.Object) };
+
+                // Hints are for the debug view: as many as fit one object's size, so the answer stays within the peer message bound.
+                var budget = (long)storage.Value.MaxObjectBytes;
                 foreach (var hint in read.Hints)
                 {
-                    response.Hints.Add(new HeldHint { Target = hint.Target, Object = PeerMessages.Object(hint.Object) });
+                    var bytes = PeerMessages.Object(hint.Object);
+                    if ((budget -= bytes.Length) < 0)
+                    {
+                        break;
+                    }
+
+                    response.Hints.Add(new HeldHint { Target = hint.Target, Object = bytes });
                 }
 
                 return response;
@@ -155,11 +162,14 @@ internal sealed class PeerGrpcService(
         ClockDriftException d => new PeerError { Code = ErrorCode.ClockDrift, Message = "context " + d.Message },
         RequestRejectedException r => new PeerError { Code = ErrorCode.Invalid, Message = r.Message },
         ReplicaUnavailableException u => new PeerError { Code = ErrorCode.Unavailable, Message = u.Message },
-        OverloadedException o => new PeerError { Code = ErrorCode.Unavailable, Message = o.Message },
+        OverloadedException o => new PeerError { Code = ErrorCode.Overloaded, Message = o.Message },
         StorageException s => new PeerError { Code = ErrorCode.Unavailable, Message = s.Message },
         MalformedDataException m => new PeerError { Code = ErrorCode.Invalid, Message = m.Message },
         RpcException { StatusCode: StatusCode.InvalidArgument } r => new PeerError { Code = ErrorCode.Invalid, Message = r.Status.Detail },
         RpcException { StatusCode: StatusCode.ResourceExhausted } r => new PeerError { Code = ErrorCode.LimitExceeded, Message = r.Status.Detail },
+        ArgumentException a => new PeerError { Code = ErrorCode.Invalid, Message = a.Message },
+        ObjectDisposedException => new PeerError { Code = ErrorCode.Unavailable, Message = "the node is shutting down" },
+        OperationCanceledException => new PeerError { Code = ErrorCode.Unavailable, Message = "the call was cancelled or timed out" },
         _ => null,
     };
 }

@@ -122,7 +122,7 @@ public sealed class CoordinatorTests
 
         var e = await Assert.ThrowsAsync<ReplicaUnavailableException>(() =>
             cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v"), null), ConsistencyLevel.Quorum, Ct));
-        Assert.Equal("only 1 of 3 replicas acknowledged the write (2 needed); it may still have been applied on some replicas and will spread to the others", e.Message);
+        Assert.Equal("only 1 of 3 replicas acknowledged the write (2 needed); it may still have been applied on some replicas", e.Message);
 
         // The write was stored here and is held as hints for the others.
         Assert.Equal("v", Value(cluster["n1"].Store.Get(key)));
@@ -189,5 +189,98 @@ public sealed class CoordinatorTests
         var e = await Assert.ThrowsAsync<MutationRejectedException>(() =>
             cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("x")]), ConsistencyLevel.Quorum, Ct));
         Assert.Equal(RejectReason.WrongType, e.Reason);
+    }
+
+    [Fact]
+    public async Task A_forwarded_write_whose_answer_was_lost_is_not_retried_elsewhere()
+    {
+        var cluster = new TestCluster(5);
+        var key = KeyNotOn(cluster, "n1");
+        var first = cluster.Replicas(key)[0];
+        cluster.LoseAnswersFrom(first);
+
+        var e = await Assert.ThrowsAsync<ReplicaUnavailableException>(() =>
+            cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("x")]), ConsistencyLevel.Quorum, Ct));
+        Assert.StartsWith($"replica {first}, which coordinates this key's writes, did not confirm the write", e.Message);
+
+        // It ran once, on the first replica; no second dot was minted anywhere.
+        var stored = cluster[first].Store.Get(key)!;
+        Assert.Equal(["x"], Members(stored));
+        Assert.Single(stored.Set!.Members[0].Dots);
+        Assert.Equal(1, cluster["n1"].Counters.Forwarded);
+    }
+
+    [Fact]
+    public async Task A_forward_refused_at_connect_moves_to_the_next_replica_and_with_none_left_nothing_is_written()
+    {
+        var cluster = new TestCluster(5);
+        var key = KeyNotOn(cluster, "n1");
+        var replicas = cluster.Replicas(key);
+
+        // Membership still says alive, but the connection is refused: the next replica coordinates.
+        cluster.RefuseConnections(replicas[0]);
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v"), null), ConsistencyLevel.One, Ct);
+        Assert.Equal("v", Value(cluster[replicas[1]].Store.Get(key)));
+
+        cluster.SetDown(replicas[1], true);
+        cluster.SetDown(replicas[2], true);
+        var e = await Assert.ThrowsAsync<ReplicaUnavailableException>(() =>
+            cluster["n1"].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("w"), null), ConsistencyLevel.One, Ct));
+        Assert.Equal("none of the key's 3 replicas could be reached; nothing was written", e.Message);
+        Assert.All(cluster.Nodes, n => Assert.NotEqual("w", Value(n.Store.Get(key))));
+    }
+
+    [Fact]
+    public async Task A_remove_whose_context_cannot_be_gathered_is_refused_and_changes_nothing()
+    {
+        var cluster = new TestCluster(3);
+        var key = Key("s");
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetAdd([Bytes("a")]), ConsistencyLevel.All, Ct);
+
+        // "b" is only on n2, which then goes down; a client that read n2 removes "b" through n1.
+        await cluster["n2"].Replica.WriteAsync(key, new Mutation.SetAdd([Bytes("b")]), Ct);
+        var seen = cluster["n2"].Store.Get(key)!.Context;
+        cluster.SetDown("n2", true);
+
+        var e = await Assert.ThrowsAsync<ReplicaUnavailableException>(() =>
+            cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetRemove([Bytes("a"), Bytes("b")], seen), ConsistencyLevel.One, Ct));
+        Assert.Contains("nothing was changed", e.Message);
+        Assert.Equal(["a"], Members(cluster["n1"].Store.Get(key)));
+
+        // Once n2 is back, the same remove gathers "b" and removes both everywhere.
+        cluster.SetDown("n2", false);
+        await cluster["n1"].Coordinator.WriteAsync(key, new Mutation.SetRemove([Bytes("a"), Bytes("b")], seen), ConsistencyLevel.All, Ct);
+        Assert.All(cluster.Nodes, n => Assert.Empty(Members(n.Store.Get(key))));
+    }
+
+    [Fact]
+    public async Task A_hint_for_a_node_that_is_not_a_member_is_refused()
+    {
+        var cluster = new TestCluster(3);
+        var obj = (await cluster["n1"].Replica.WriteAsync(Key("k"), new Mutation.Put(Bytes("v"), null), Ct))!;
+
+        var e = await Assert.ThrowsAsync<RequestRejectedException>(() => cluster["n2"].Handler.MergeAsync(Key("k"), obj, "stranger", Ct));
+        Assert.Equal("stranger is not a member of the ring; no hint is kept for it", e.Message);
+        Assert.Empty(cluster["n2"].Store.HintCounts);
+    }
+
+    [Fact]
+    public async Task A_hint_the_target_refuses_for_a_bound_stays_and_does_not_hold_back_the_others()
+    {
+        var cluster = new TestCluster(3);
+        cluster.SetDown("n3", true);
+        foreach (var k in new[] { "a", "b", "c" })
+        {
+            await cluster["n1"].Coordinator.WriteAsync(Key(k), new Mutation.SetAdd([Bytes("x"), Bytes("y")]), ConsistencyLevel.Quorum, Ct);
+        }
+
+        // n3 is back but refuses "a" for a bound (as if the merged object passed its size limit).
+        cluster.SetDown("n3", false);
+        cluster["n3"].Store.RefuseUpdatesOf(Key("a"));
+
+        Assert.Equal(2, await cluster["n1"].Handoff.ReplayOnceAsync(Ct));
+        Assert.Equal(["x", "y"], Members(cluster["n3"].Store.Get(Key("b"))));
+        Assert.Equal(["x", "y"], Members(cluster["n3"].Store.Get(Key("c"))));
+        Assert.Equal(1, cluster["n1"].Store.HintCounts["n3"]);
     }
 }

@@ -17,7 +17,18 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
 
     public StorageStats Stats { get; } = new();
 
+    private readonly HashSet<byte[]> _refused = new(ByteOrder.Instance);
+
     public int MaxHintsPerTarget { get; set; } = 1000;
+
+    /// <summary>Updates of the key fail as a bound would (the merged object too large, say).</summary>
+    public void RefuseUpdatesOf(byte[] key)
+    {
+        lock (_lock)
+        {
+            _refused.Add(key);
+        }
+    }
 
     public IReadOnlyDictionary<string, int> HintCounts
     {
@@ -44,6 +55,11 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
         {
             try
             {
+                if (_refused.Contains(key))
+                {
+                    throw new MutationRejectedException(RejectReason.LimitExceeded, "the key's object would pass its size bound");
+                }
+
                 var current = _objects.GetValueOrDefault(key);
                 var next = update(current);
                 if (next is null)

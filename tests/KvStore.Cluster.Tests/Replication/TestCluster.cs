@@ -22,6 +22,8 @@ internal sealed class TestCluster
 {
     private readonly Dictionary<string, TestNode> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _down = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _answersLost = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _refusing = new(StringComparer.Ordinal);
     private ImmutableArray<Member> _members;
     private long _version;
 
@@ -61,14 +63,28 @@ internal sealed class TestCluster
         }
     }
 
+    /// <summary>Connections to the node are refused while membership still thinks it alive (it just crashed).</summary>
+    public void RefuseConnections(string id) => _refusing.Add(id);
+
+    /// <summary>Calls to the node still run there, but the caller never hears back, as when a connection drops mid-call.</summary>
+    public void LoseAnswersFrom(string id) => _answersLost.Add(id);
+
+    internal void AfterCall(string to)
+    {
+        if (_answersLost.Contains(to))
+        {
+            throw new PeerUnreachableException(to, "connection reset after the request was sent");
+        }
+    }
+
     /// <summary>The preference list of a key, by node id.</summary>
     public IReadOnlyList<string> Replicas(byte[] key) => _nodes.Values.First().Router.Current.PreferenceList(key).Select(m => m.Id).ToList();
 
     internal TestNode Reach(string from, string to)
     {
-        if (_down.Contains(to) || _down.Contains(from))
+        if (_down.Contains(to) || _down.Contains(from) || _refusing.Contains(to))
         {
-            throw new PeerUnreachableException(to, "connection refused");
+            throw new PeerUnreachableException(to, "connection refused", notDelivered: true);
         }
 
         return _nodes[to];
@@ -128,15 +144,23 @@ internal sealed class FixedMembership(MembershipView view) : IMembership
 
 internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport
 {
-    public async Task<KvObject?> CoordinateAsync(Member target, byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken) =>
-        TestCluster.Wire(await cluster.Reach(self, target.Id).Handler.CoordinateAsync(key, mutation, level, cancellationToken));
+    public async Task<KvObject?> CoordinateAsync(Member target, byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        var stored = await cluster.Reach(self, target.Id).Handler.CoordinateAsync(key, mutation, level, cancellationToken);
+        cluster.AfterCall(target.Id);
+        return TestCluster.Wire(stored);
+    }
 
     public Task<ReplicaRead> ReadAsync(Member target, byte[] key, bool includeHints, CancellationToken cancellationToken)
     {
         var read = cluster.Reach(self, target.Id).Handler.Read(key, includeHints);
+        cluster.AfterCall(target.Id);
         return Task.FromResult(new ReplicaRead(TestCluster.Wire(read.Object), read.Hints));
     }
 
-    public Task MergeAsync(Member target, byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken) =>
-        cluster.Reach(self, target.Id).Handler.MergeAsync(key, TestCluster.Wire(obj)!, hintFor, cancellationToken);
+    public async Task MergeAsync(Member target, byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken)
+    {
+        await cluster.Reach(self, target.Id).Handler.MergeAsync(key, TestCluster.Wire(obj)!, hintFor, cancellationToken);
+        cluster.AfterCall(target.Id);
+    }
 }
