@@ -62,7 +62,7 @@ public sealed class ClusterTests
             var by2 = (await cluster.MemberStatesAsync(1, Ct))["node3"];
             return (by1 != "alive" && by2 != "alive", $"node1 sees {by1}, node2 sees {by2}");
         }, Ct);
-        TestContext.Current.SendDiagnosticMessage($"node3 no longer alive for both others after {noticed.TotalSeconds:F1} s");
+        TestContext.Current.TestOutputHelper?.WriteLine($"node3 no longer alive for both others after {noticed.TotalSeconds:F1} s");
 
         // QUORUM writes keep succeeding with two of three nodes up.
         var missed = Enumerable.Range(0, 100).Select(i => $"missed/{i}").ToList();
@@ -100,7 +100,7 @@ public sealed class ClusterTests
 
             return (held == missed.Count, $"node3 holds {held} of {missed.Count} missed writes");
         }, Ct);
-        TestContext.Current.SendDiagnosticMessage($"hinted handoff complete {handedOff.TotalSeconds:F1} s after the restart");
+        TestContext.Current.TestOutputHelper?.WriteLine($"hinted handoff complete {handedOff.TotalSeconds:F1} s after the restart");
 
         foreach (var (key, i) in missed.Select((k, i) => (k, i)))
         {

@@ -80,16 +80,26 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         }
     }
 
-    /// <summary>Closes the channels of addresses no member has any more, so the channel table stays as small as the member table.</summary>
+    /// <summary>
+    /// Closes the channels of addresses no member has any more, so the channel table stays as small
+    /// as the member table. Called from membership's change event, which holds membership's lock:
+    /// the closing itself happens off that thread.
+    /// </summary>
     public void Retain(MembershipView view)
     {
         var addresses = view.Members.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
+        var closing = new List<GrpcChannel>();
         foreach (var (address, channel) in _channels)
         {
             if (!addresses.Contains(address) && _channels.TryRemove(address, out _) && channel.IsValueCreated)
             {
-                channel.Value.Dispose();
+                closing.Add(channel.Value);
             }
+        }
+
+        if (closing.Count > 0)
+        {
+            _ = Task.Run(() => closing.ForEach(c => c.Dispose()));
         }
     }
 
