@@ -36,6 +36,16 @@ public sealed class ForgeryTests
         return [.. body, .. HMACSHA256.HashData(key, body)];
     }
 
+    /// <summary>Checks an envelope's tag under <paramref name="key"/> and returns its sender and body.</summary>
+    private static (string Sender, byte[] Body) Open(byte[] key, byte[] sealedBytes)
+    {
+        var signed = sealedBytes.AsSpan(0, sealedBytes.Length - 32);
+        Assert.Equal(HMACSHA256.HashData(key, signed), sealedBytes[^32..]);
+        var senderLength = sealedBytes[5];
+        var sender = Encoding.UTF8.GetString(sealedBytes, 6, senderLength);
+        return (sender, signed[(6 + senderLength + 16)..].ToArray());
+    }
+
     private static async Task<JsonElement> DroppedAsync(HttpClient http, ServerProcess server)
     {
         using var doc = JsonDocument.Parse(await http.GetStringAsync($"{server.AdminEndpoint}/debug/routingtable", Ct));
@@ -93,7 +103,14 @@ public sealed class ForgeryTests
         // Under the right key the write is done once; the same envelope again is a replay.
         var genuine = ByteString.CopyFrom(Seal(ClusterKey, "node-x", write, 42));
         var reply = await peer.CallAsync(new Envelope { Sealed = genuine }, cancellationToken: Ct);
-        Assert.False(reply.Sealed.IsEmpty);
+
+        // The answer is sealed by the node and names the request it answers.
+        using var health = JsonDocument.Parse(await http.GetStringAsync($"{server.AdminEndpoint}/healthz", Ct));
+        var (sender, body) = Open(ClusterKey, reply.Sealed.ToByteArray());
+        Assert.Equal(health.RootElement.GetProperty("node").GetString(), sender);
+        var answer = PeerResponse.Parser.ParseFrom(body);
+        Assert.Null(answer.Error);
+        Assert.Equal(SHA256.HashData(genuine.Span)[..16], answer.RequestDigest.ToByteArray());
         var replayed = await Assert.ThrowsAsync<RpcException>(() => peer.CallAsync(new Envelope { Sealed = genuine }, cancellationToken: Ct).ResponseAsync);
         Assert.Equal("peer message refused: Replayed", replayed.Status.Detail);
 

@@ -134,10 +134,12 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             throw new PeerUnreachableException(target.Id, "no answer in time", notDelivered: false, e);
         }
 
-        var opened = _authenticator.Open(reply.Sealed.Span, rememberNonce: false, out _, out var payload);
-        if (opened != AuthResult.Ok)
+        var opened = _authenticator.Open(reply.Sealed.Span, rememberNonce: false, out var sender, out var payload);
+        if (opened != AuthResult.Ok || sender != target.Id)
         {
-            throw new PeerUnreachableException(target.Id, $"its answer did not authenticate ({opened})");
+            throw new PeerUnreachableException(target.Id, opened != AuthResult.Ok
+                ? $"its answer did not authenticate ({opened})"
+                : $"the answer came from {sender}, not from {target.Id}");
         }
 
         PeerResponse response;
@@ -148,6 +150,11 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         catch (InvalidProtocolBufferException e)
         {
             throw new PeerUnreachableException(target.Id, $"its answer is malformed: {e.Message}", notDelivered: false, e);
+        }
+
+        if (response.RequestDigest != PeerMessages.Digest(envelope.Sealed.Span))
+        {
+            throw new PeerUnreachableException(target.Id, "its answer is not for this request");
         }
 
         if (response.Error is { } error)

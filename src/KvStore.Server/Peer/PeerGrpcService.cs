@@ -46,6 +46,8 @@ internal sealed class PeerGrpcService(
             response = new PeerResponse { Error = error };
         }
 
+        response.RequestDigest = PeerMessages.Digest(request.Sealed.Span);
+
         return new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(authenticator.Seal(membership.Current.SelfId, response.ToByteArray())) };
     }
 

@@ -26,6 +26,10 @@ internal static class PeerMessages
     public static KvObject? Object(ByteString bytes, DecodeLimits limits) =>
         bytes.IsEmpty ? null : ObjectCodec.Decode(bytes.Span, limits);
 
+    /// <summary>What an answer carries to show which request it answers: the first 16 bytes of SHA-256 of the sealed request.</summary>
+    public static ByteString Digest(ReadOnlySpan<byte> sealedRequest) =>
+        UnsafeByteOperations.UnsafeWrap(System.Security.Cryptography.SHA256.HashData(sealedRequest)[..16]);
+
     public static ConsistencyLevel Level(int value) => value switch
     {
         1 => ConsistencyLevel.One,
