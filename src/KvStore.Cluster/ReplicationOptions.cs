@@ -35,6 +35,13 @@ public sealed class ReplicationOptions
     /// </summary>
     public int MaxPendingRequests { get; set; } = 4096;
 
+    /// <summary>
+    /// Bytes of requests this node may have outstanding to one peer on its batched stream. Beyond
+    /// it callers wait (backpressure) instead of queueing without bound; 64 MiB keeps several
+    /// thousand small writes in flight per peer.
+    /// </summary>
+    public long MaxInFlightBytesPerPeer { get; set; } = 64L << 20;
+
     /// <summary>How often held hints are offered to targets that are alive again.</summary>
     public TimeSpan HintReplayInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -71,6 +78,11 @@ public sealed class ReplicationOptions
         if (MaxPendingRequests is < 1 or > 1_000_000)
         {
             yield return $"Replication:MaxPendingRequests must be between 1 and 1000000 (is {MaxPendingRequests})";
+        }
+
+        if (MaxInFlightBytesPerPeer is < 1 << 20 or > 1L << 34)
+        {
+            yield return $"Replication:MaxInFlightBytesPerPeer must be between 1 MiB and 16 GiB (is {MaxInFlightBytesPerPeer})";
         }
 
         if (HintReplayInterval <= TimeSpan.Zero)

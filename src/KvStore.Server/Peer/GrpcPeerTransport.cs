@@ -28,6 +28,7 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
     private readonly DecodeLimits _objectLimits;
     private readonly int _maxMessageBytes;
     private readonly ConcurrentDictionary<string, Lazy<GrpcChannel>> _channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PeerStream> _streams = new(StringComparer.Ordinal);
 
     public GrpcPeerTransport(MessageAuthenticator authenticator, Func<string> selfId, IOptions<ReplicationOptions> options, int maxChannels, DecodeLimits objectLimits, int maxMessageBytes)
     {
@@ -76,7 +77,7 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         }
         catch (RpcException e)
         {
-            throw new PeerUnreachableException(address, $"push-pull failed: {e.Status.StatusCode} {e.Status.Detail}", NeverSent(e), e);
+            throw new PeerUnreachableException(address, $"push-pull failed: {e.Status.StatusCode} {e.Status.Detail}", PeerMessages.NeverSent(e), e);
         }
     }
 
@@ -97,14 +98,38 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             }
         }
 
-        if (closing.Count > 0)
+        var ids = view.Members.Select(m => m.Id + "@" + m.Address).ToHashSet(StringComparer.Ordinal);
+        var endings = new List<PeerStream>();
+        foreach (var (key, stream) in _streams)
         {
-            _ = Task.Run(() => closing.ForEach(c => c.Dispose()));
+            if (!ids.Contains(key) && _streams.TryRemove(key, out _))
+            {
+                endings.Add(stream);
+            }
+        }
+
+        if (closing.Count > 0 || endings.Count > 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                foreach (var stream in endings)
+                {
+                    await stream.DisposeAsync();
+                }
+
+                closing.ForEach(c => c.Dispose());
+            });
         }
     }
 
     public void Dispose()
     {
+        foreach (var stream in _streams.Values)
+        {
+            stream.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        _streams.Clear();
         foreach (var channel in _channels.Values)
         {
             if (channel.IsValueCreated)
@@ -118,45 +143,7 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
 
     private async Task<PeerResponse> CallAsync(Member target, PeerRequest request, CancellationToken cancellationToken)
     {
-        var client = new Protocol.Peer.V1.Peer.PeerClient(Channel(target.Address));
-        var envelope = new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(_authenticator.Seal(_selfId(), request.ToByteArray())) };
-        Envelope reply;
-        try
-        {
-            reply = await client.CallAsync(envelope, cancellationToken: cancellationToken);
-        }
-        catch (RpcException e)
-        {
-            throw new PeerUnreachableException(target.Id, $"{e.Status.StatusCode}: {e.Status.Detail}", NeverSent(e), e);
-        }
-        catch (OperationCanceledException e)
-        {
-            throw new PeerUnreachableException(target.Id, "no answer in time", notDelivered: false, e);
-        }
-
-        var opened = _authenticator.Open(reply.Sealed.Span, rememberNonce: false, out var sender, out var payload);
-        if (opened != AuthResult.Ok || sender != target.Id)
-        {
-            throw new PeerUnreachableException(target.Id, opened != AuthResult.Ok
-                ? $"its answer did not authenticate ({opened})"
-                : $"the answer came from {sender}, not from {target.Id}");
-        }
-
-        PeerResponse response;
-        try
-        {
-            response = PeerResponse.Parser.ParseFrom(payload.Span);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new PeerUnreachableException(target.Id, $"its answer is malformed: {e.Message}", notDelivered: false, e);
-        }
-
-        if (response.RequestDigest != PeerMessages.Digest(envelope.Sealed.Span))
-        {
-            throw new PeerUnreachableException(target.Id, "its answer is not for this request");
-        }
-
+        var response = await Stream(target).SendAsync(request, cancellationToken);
         if (response.Error is { } error)
         {
             throw error.Code switch
@@ -190,21 +177,32 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
         }
     }
 
-    /// <summary>
-    /// Whether a failed call certainly never reached the peer: the connection was refused. Only
-    /// then may a non-idempotent request be tried elsewhere.
-    /// </summary>
-    private static bool NeverSent(RpcException e)
+    /// <summary>The open stream to the member, or a new one when there is none or it broke.</summary>
+    private PeerStream Stream(Member target)
     {
-        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
+        var key = target.Id + "@" + target.Address;
+        if (_streams.TryGetValue(key, out var stream) && stream.IsUsable)
         {
-            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
-            {
-                return true;
-            }
+            return stream;
         }
 
-        return false;
+        lock (_streams)
+        {
+            if (_streams.TryGetValue(key, out stream) && stream.IsUsable)
+            {
+                return stream;
+            }
+
+            if (stream is not null)
+            {
+                _ = stream.DisposeAsync().AsTask();
+            }
+
+            var channel = Channel(target.Address);
+            stream = new PeerStream(channel, target.Id, _selfId(), _authenticator, _options.MaxInFlightBytesPerPeer, _maxMessageBytes);
+            _streams[key] = stream;
+            return stream;
+        }
     }
 
     private GrpcChannel Channel(string address)

@@ -22,7 +22,7 @@ namespace KvStore.Server.Peer;
 /// <see cref="PeerError"/>; an envelope that does not open is UNAUTHENTICATED and a body that does
 /// not parse INVALID_ARGUMENT, both counted.
 /// </summary>
-internal sealed class PeerGrpcService(
+internal sealed partial class PeerGrpcService(
     MessageAuthenticator authenticator,
     SwimMembership membership,
     PeerHandler handler,
@@ -36,16 +36,7 @@ internal sealed class PeerGrpcService(
     public override async Task<Envelope> Call(Envelope request, ServerCallContext context)
     {
         var peerRequest = Open(request);
-        PeerResponse response;
-        try
-        {
-            response = await DispatchAsync(peerRequest, context.CancellationToken);
-        }
-        catch (Exception e) when (ToError(e) is { } error)
-        {
-            response = new PeerResponse { Error = error };
-        }
-
+        var response = await HandleAsync(peerRequest, context.CancellationToken);
         response.RequestDigest = PeerMessages.Digest(request.Sealed.Span);
 
         return new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(authenticator.Seal(membership.Current.SelfId, response.ToByteArray())) };
@@ -99,6 +90,19 @@ internal sealed class PeerGrpcService(
     {
         counters.Refused(result);
         return new RpcException(new Status(StatusCode.Unauthenticated, $"peer message refused: {result}"));
+    }
+
+    /// <summary>Runs one request; a refusal becomes the answer's error rather than an exception.</summary>
+    private async Task<PeerResponse> HandleAsync(PeerRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DispatchAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (ToError(e) is { } error)
+        {
+            return new PeerResponse { Error = error };
+        }
     }
 
     private async Task<PeerResponse> DispatchAsync(PeerRequest request, CancellationToken cancellationToken)

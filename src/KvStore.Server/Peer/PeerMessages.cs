@@ -30,6 +30,23 @@ internal static class PeerMessages
     public static ByteString Digest(ReadOnlySpan<byte> sealedRequest) =>
         UnsafeByteOperations.UnsafeWrap(System.Security.Cryptography.SHA256.HashData(sealedRequest)[..16]);
 
+    /// <summary>
+    /// Whether a failed call certainly never reached the peer: the connection was refused. Only
+    /// then may a non-idempotent request be tried elsewhere.
+    /// </summary>
+    public static bool NeverSent(global::Grpc.Core.RpcException e)
+    {
+        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
+        {
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static ConsistencyLevel Level(int value) => value switch
     {
         1 => ConsistencyLevel.One,
