@@ -79,21 +79,21 @@ public sealed partial class KvClient
         };
     }
 
-    private static ByteString Bytes(ReadOnlyMemory<byte> bytes) => ByteString.CopyFrom(bytes.Span);
+    internal static ByteString Bytes(ReadOnlyMemory<byte> bytes) => ByteString.CopyFrom(bytes.Span);
 
-    private static ByteString Utf8(string text, string paramName)
+    internal static ByteString Utf8(string text, string paramName)
     {
         ArgumentNullException.ThrowIfNull(text, paramName);
         return ByteString.CopyFromUtf8(text);
     }
 
-    private static IEnumerable<ByteString> Elements(IEnumerable<ReadOnlyMemory<byte>> elements)
+    internal static IEnumerable<ByteString> Elements(IEnumerable<ReadOnlyMemory<byte>> elements)
     {
         ArgumentNullException.ThrowIfNull(elements);
         return elements.Select(Bytes).ToList();
     }
 
-    private static IEnumerable<ByteString> Elements(IEnumerable<string> elements)
+    internal static IEnumerable<ByteString> Elements(IEnumerable<string> elements)
     {
         ArgumentNullException.ThrowIfNull(elements);
         return elements.Select(e => Utf8(e, nameof(elements))).ToList();

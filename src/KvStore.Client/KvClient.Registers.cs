@@ -56,8 +56,12 @@ public sealed partial class KvClient
     {
         var request = new Rpc.GetRequest { Key = key, Consistency = Wire(consistency) };
         var response = await InvokeAsync(request, static (c, r, o) => c.GetAsync(r, o), cancellationToken).ConfigureAwait(false);
-        return response.Found ? new KvValue(response.Value.Memory, KvContext.FromWire(response.Context)) : null;
+        return ToValue(response);
     }
+
+    /// <summary>A read register as the SDK shows it, alone or in a batch.</summary>
+    private static KvValue? ToValue(Rpc.GetResponse response) =>
+        response.Found ? new KvValue(response.Value.Memory, KvContext.FromWire(response.Context)) : null;
 
     private async Task<KvContext> PutCoreAsync(ByteString key, ByteString value, KvContext? context, KvConsistency consistency, CancellationToken cancellationToken)
     {

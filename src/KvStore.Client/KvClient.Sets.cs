@@ -77,6 +77,12 @@ public sealed partial class KvClient
     {
         var request = new Rpc.SetMembersRequest { Key = key, Consistency = Wire(consistency) };
         var response = await InvokeAsync(request, static (c, r, o) => c.SetMembersAsync(r, o), cancellationToken).ConfigureAwait(false);
+        return ToSet(response);
+    }
+
+    /// <summary>A read set as the SDK shows it, alone or in a batch.</summary>
+    private static KvSet? ToSet(Rpc.SetMembersResponse response)
+    {
         if (!response.Found)
         {
             return null;

@@ -122,7 +122,7 @@ public static partial class ServerHost
 
             var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
-                node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, replica.MaxSetElements);
+                node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, limits.MaxBatchOperations, replica.MaxSetElements);
             LogClusterOptions(startupLog, replication.ReplicationFactor, replication.ReadQuorum, replication.WriteQuorum, replication.TokensPerNode,
                 replication.PeerTimeout, membership.ProbeInterval, membership.ProbeTimeout, membership.IndirectChecks, membership.SuspicionMultiplier,
                 membership.ReapAfter, membership.MaxMembers, membership.KeyRing().Count);
@@ -257,6 +257,6 @@ public static partial class ServerHost
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster options: N {N}, R {R}, W {W}, {Tokens} tokens per node, peer timeout {PeerTimeout}; probe every {Probe} (timeout {ProbeTimeout}, {Indirect} indirect), suspicion multiplier {Suspicion}, reap after {Reap}, at most {MaxMembers} members, {Keys} cluster keys")]
     private static partial void LogClusterOptions(ILogger logger, int n, int r, int w, int tokens, TimeSpan peerTimeout, TimeSpan probe, TimeSpan probeTimeout, int indirect, int suspicion, TimeSpan reap, int maxMembers, int keys);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max set elements {MaxSet}")]
-    private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxSet);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
+    private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);
 }

@@ -169,6 +169,19 @@ public sealed class ProcessTests
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_batch_limit_out_of_range_exits_2_naming_the_setting()
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add(ServerProcess.ServerPath);
+        psi.Environment["KVSTORE_LIMITS__MAX_BATCH_OPERATIONS"] = "0";
+        using var p = Process.Start(psi)!;
+        var stderr = await p.StandardError.ReadToEndAsync(Ct);
+        await p.WaitForExitAsync(Ct);
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("Limits:MaxBatchOperations must be between 1 and 100000 (is 0)", stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<JsonElement> AdminJson(ServerProcess server, string path)
     {
         using var http = new HttpClient();

@@ -70,7 +70,7 @@ public sealed class UsageTests
         var run = await Kvctl.RunAsync("--help");
 
         Assert.Equal(0, run.ExitCode);
-        foreach (var command in new[] { "get", "put", "del", "set", "cluster", "dev" })
+        foreach (var command in new[] { "get", "put", "del", "set", "batch", "cluster", "dev" })
         {
             Assert.Contains(command, run.Stdout, StringComparison.Ordinal);
         }

@@ -11,7 +11,7 @@ internal static class KvctlApp
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, Console.OpenStandardInput, cancellationToken);
 
-    /// <summary>Runs kvctl with a given source for <c>put KEY -</c>, so tests need not touch the console.</summary>
+    /// <summary>Runs kvctl with a given source for <c>put KEY -</c> and <c>batch -</c>, so tests need not touch the console.</summary>
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<Stream> openStdin, CancellationToken cancellationToken)
     {
         var root = BuildRootCommand(openStdin);
@@ -36,6 +36,7 @@ internal static class KvctlApp
         root.Subcommands.Add(RegisterCommands.Put(globals, openStdin));
         root.Subcommands.Add(RegisterCommands.Delete(globals));
         root.Subcommands.Add(SetCommands.Create(globals));
+        root.Subcommands.Add(BatchCommand.Create(globals, openStdin));
         root.Subcommands.Add(ClusterCommands.Create(globals));
         root.Subcommands.Add(DevCommands.Create());
         return root;

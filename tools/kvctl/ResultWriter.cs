@@ -26,12 +26,7 @@ internal sealed class ResultWriter(TextWriter output, bool json)
         return WriteJsonAsync(w =>
         {
             w.WriteString("key", key);
-            w.WriteBoolean("found", value is not null);
-            if (value is not null)
-            {
-                w.WriteString("value", value.ValueAsString);
-                w.WriteString("context", value.Context.ToBase64());
-            }
+            WriteValue(w, value);
         });
     }
 
@@ -59,19 +54,76 @@ internal sealed class ResultWriter(TextWriter output, bool json)
         await WriteJsonAsync(w =>
         {
             w.WriteString("key", key);
-            w.WriteBoolean("found", set is not null);
-            if (set is not null)
-            {
-                w.WriteStartArray("members");
-                foreach (var member in set.MembersAsStrings)
-                {
-                    w.WriteStringValue(member);
-                }
+            WriteMembers(w, set);
+        });
+    }
 
-                w.WriteEndArray();
-                w.WriteString("context", set.Context.ToBase64());
+    /// <summary>
+    /// batch: exactly one line per operation, so that line n answers operation n. Text shows a
+    /// missing key as an empty line and members separated by spaces; JSON is exact, and adds the
+    /// operation and, for a failure, the status and the server's message.
+    /// </summary>
+    public Task BatchResultAsync(string operation, string key, KvBatchResult result)
+    {
+        if (!json)
+        {
+            var line = !result.IsSuccess ? $"error: {result}" : result.Operation switch
+            {
+                KvOperationKind.Get => result.Value?.ValueAsString ?? "",
+                KvOperationKind.GetSet => string.Join(' ', result.Set?.MembersAsStrings ?? []),
+                _ => "OK",
+            };
+            return output.WriteLineAsync(line);
+        }
+
+        return WriteJsonAsync(w =>
+        {
+            w.WriteString("op", operation);
+            w.WriteString("key", key);
+            if (!result.IsSuccess)
+            {
+                w.WriteString("error", KvException.StatusName(result.StatusCode));
+                w.WriteString("message", result.Detail);
+            }
+            else if (result.Operation == KvOperationKind.Get)
+            {
+                WriteValue(w, result.Value);
+            }
+            else if (result.Operation == KvOperationKind.GetSet)
+            {
+                WriteMembers(w, result.Set);
+            }
+            else if (result.Context is { } context)
+            {
+                w.WriteString("context", context.ToBase64());
             }
         });
+    }
+
+    private static void WriteValue(Utf8JsonWriter w, KvValue? value)
+    {
+        w.WriteBoolean("found", value is not null);
+        if (value is not null)
+        {
+            w.WriteString("value", value.ValueAsString);
+            w.WriteString("context", value.Context.ToBase64());
+        }
+    }
+
+    private static void WriteMembers(Utf8JsonWriter w, KvSet? set)
+    {
+        w.WriteBoolean("found", set is not null);
+        if (set is not null)
+        {
+            w.WriteStartArray("members");
+            foreach (var member in set.MembersAsStrings)
+            {
+                w.WriteStringValue(member);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("context", set.Context.ToBase64());
+        }
     }
 
     private Task WriteJsonAsync(Action<Utf8JsonWriter> writeProperties) =>

@@ -19,6 +19,13 @@ public sealed class LimitsOptions
     public int MaxContextBytes { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// Operations in one Batch call. A batch holds its operations and their results in memory until
+    /// the last one ends, and runs many of them at once, so one call must not be able to take the
+    /// node's memory or all of its <c>Replication:MaxPendingRequests</c> slots.
+    /// </summary>
+    public int MaxBatchOperations { get; set; } = 1000;
+
+    /// <summary>
     /// Largest gRPC message the node accepts; bigger ones are refused with RESOURCE_EXHAUSTED before
     /// they are read in full. Must leave room for a maximal value plus key and context.
     /// </summary>
@@ -44,6 +51,11 @@ public sealed class LimitsOptions
         if (MaxElementsPerRequest is < 1 or > 1_000_000)
         {
             yield return $"Limits:MaxElementsPerRequest must be between 1 and 1000000 (is {MaxElementsPerRequest})";
+        }
+
+        if (MaxBatchOperations is < 1 or > 100_000)
+        {
+            yield return $"Limits:MaxBatchOperations must be between 1 and 100000 (is {MaxBatchOperations})";
         }
 
         if (MaxContextBytes is < 16 or > 16 * 1024 * 1024)

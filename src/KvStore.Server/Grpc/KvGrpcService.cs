@@ -9,13 +9,34 @@ using KvStore.Protocol.V1;
 namespace KvStore.Server.Grpc;
 
 /// <summary>The public API: maps requests to the coordinator and results back, nothing more.</summary>
-internal sealed class KvGrpcService(Coordinator coordinator, RequestValidator validate) : KvStore.Protocol.V1.KvStore.KvStoreBase
+/// <remarks>
+/// Each operation has one method that takes its consistency separately, because a batch
+/// (<c>KvGrpcService.Batch.cs</c>) overrides the level inside the request with its own.
+/// </remarks>
+internal sealed partial class KvGrpcService(Coordinator coordinator, RequestValidator validate) : KvStore.Protocol.V1.KvStore.KvStoreBase
 {
-    public override async Task<GetResponse> Get(GetRequest request, ServerCallContext context)
+    public override Task<GetResponse> Get(GetRequest request, ServerCallContext context) =>
+        GetAsync(request, request.Consistency, context.CancellationToken);
+
+    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
+        PutAsync(request, request.Consistency, context.CancellationToken);
+
+    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context) =>
+        DeleteAsync(request, request.Consistency, context.CancellationToken);
+
+    public override Task<SetResponse> SetAdd(SetAddRequest request, ServerCallContext context) =>
+        SetAddAsync(request, request.Consistency, context.CancellationToken);
+
+    public override Task<SetResponse> SetRemove(SetRemoveRequest request, ServerCallContext context) =>
+        SetRemoveAsync(request, request.Consistency, context.CancellationToken);
+
+    public override Task<SetMembersResponse> SetMembers(SetMembersRequest request, ServerCallContext context) =>
+        SetMembersAsync(request, request.Consistency, context.CancellationToken);
+
+    private async Task<GetResponse> GetAsync(GetRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        var level = RequestValidator.Level(request.Consistency);
-        var obj = await coordinator.ReadAsync(key, level, context.CancellationToken);
+        var obj = await coordinator.ReadAsync(key, RequestValidator.Level(consistency), cancellationToken);
         var response = new GetResponse();
         if (obj is null)
         {
@@ -33,41 +54,40 @@ internal sealed class KvGrpcService(Coordinator coordinator, RequestValidator va
         return response;
     }
 
-    public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
+    private async Task<PutResponse> PutAsync(PutRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
         var mutation = new Mutation.Put(validate.Value(request.Value), validate.Context(request.Context));
-        var obj = await WriteAsync(key, mutation, request.Consistency, context);
+        var obj = await WriteAsync(key, mutation, consistency, cancellationToken);
         return new PutResponse { Context = EncodeContext(obj!) };
     }
 
-    public override async Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
+    private async Task<DeleteResponse> DeleteAsync(DeleteRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        await WriteAsync(key, new Mutation.Delete(validate.Context(request.Context)), request.Consistency, context);
+        await WriteAsync(key, new Mutation.Delete(validate.Context(request.Context)), consistency, cancellationToken);
         return new DeleteResponse();
     }
 
-    public override async Task<SetResponse> SetAdd(SetAddRequest request, ServerCallContext context)
+    private async Task<SetResponse> SetAddAsync(SetAddRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        var obj = await WriteAsync(key, new Mutation.SetAdd(validate.Elements(request.Elements)), request.Consistency, context);
+        var obj = await WriteAsync(key, new Mutation.SetAdd(validate.Elements(request.Elements)), consistency, cancellationToken);
         return new SetResponse { Context = EncodeContext(obj!) };
     }
 
-    public override async Task<SetResponse> SetRemove(SetRemoveRequest request, ServerCallContext context)
+    private async Task<SetResponse> SetRemoveAsync(SetRemoveRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
         var mutation = new Mutation.SetRemove(validate.Elements(request.Elements), validate.Context(request.Context));
-        var obj = await WriteAsync(key, mutation, request.Consistency, context);
+        var obj = await WriteAsync(key, mutation, consistency, cancellationToken);
         return new SetResponse { Context = obj is null ? ByteString.Empty : EncodeContext(obj) };
     }
 
-    public override async Task<SetMembersResponse> SetMembers(SetMembersRequest request, ServerCallContext context)
+    private async Task<SetMembersResponse> SetMembersAsync(SetMembersRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        var level = RequestValidator.Level(request.Consistency);
-        var obj = await coordinator.ReadAsync(key, level, context.CancellationToken);
+        var obj = await coordinator.ReadAsync(key, RequestValidator.Level(consistency), cancellationToken);
         var response = new SetMembersResponse();
         if (obj is null)
         {
@@ -85,11 +105,8 @@ internal sealed class KvGrpcService(Coordinator coordinator, RequestValidator va
         return response;
     }
 
-    private async Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, Consistency consistency, ServerCallContext context)
-    {
-        var level = RequestValidator.Level(consistency);
-        return await coordinator.WriteAsync(key, mutation, level, context.CancellationToken);
-    }
+    private Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, Consistency consistency, CancellationToken cancellationToken) =>
+        coordinator.WriteAsync(key, mutation, RequestValidator.Level(consistency), cancellationToken);
 
     private static void RequireType(KvObject obj, ObjectType wanted)
     {

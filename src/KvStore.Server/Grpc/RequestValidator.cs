@@ -94,6 +94,23 @@ internal sealed class RequestValidator(IOptions<LimitsOptions> options, IOptions
         }
     }
 
+    /// <summary>Checks the number of operations in a batch; a refusal fails the whole batch.</summary>
+    public void BatchSize(int operations)
+    {
+        if (operations == 0)
+        {
+            throw Invalid("the batch has no operations");
+        }
+
+        if (operations > _limits.MaxBatchOperations)
+        {
+            throw Invalid($"{operations} operations in one batch; the limit is {_limits.MaxBatchOperations} (Limits:MaxBatchOperations)");
+        }
+    }
+
+    /// <summary>The largest message the node takes, which also bounds what one batch answers.</summary>
+    public int MaxMessageBytes => _limits.MaxMessageBytes;
+
     public static ConsistencyLevel Level(Consistency consistency) => consistency switch
     {
         Consistency.Default => ConsistencyLevel.Default,
