@@ -37,7 +37,7 @@ internal sealed class EtcdTarget : ITarget
             }
             catch (RpcException e) when (GrpcChannels.IsUnreachable(e.StatusCode))
             {
-                throw new UnreachableException($"cannot reach etcd at {_endpoints[i]}: {e.Status.DebugException?.InnerException?.Message ?? e.Status.Detail}", e);
+                throw new UnreachableException($"cannot reach etcd at {_endpoints[i]}: {GrpcChannels.Reason(e)}", e);
             }
         }
     }

@@ -31,4 +31,16 @@ internal static class GrpcChannels
     /// <summary>Whether a failed probe means "nobody answered" rather than "answered with an error".</summary>
     public static bool IsUnreachable(Grpc.Core.StatusCode code) =>
         code is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Unimplemented;
+
+    /// <summary>The most specific cause of a failed call, e.g. "Connection refused".</summary>
+    public static string Reason(Grpc.Core.RpcException e)
+    {
+        Exception? cause = e.Status.DebugException;
+        while (cause?.InnerException is not null)
+        {
+            cause = cause.InnerException;
+        }
+
+        return cause?.Message ?? e.Status.Detail;
+    }
 }

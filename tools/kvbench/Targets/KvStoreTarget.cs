@@ -43,7 +43,7 @@ internal sealed class KvStoreTarget : ITarget
             }
             catch (RpcException e) when (GrpcChannels.IsUnreachable(e.StatusCode))
             {
-                throw new UnreachableException($"cannot reach {_endpoints[i]}: {e.Status.DebugException?.InnerException?.Message ?? e.Status.Detail}", e);
+                throw new UnreachableException($"cannot reach {_endpoints[i]}: {GrpcChannels.Reason(e)}", e);
             }
 
             if (response.Status != HealthCheckResponse.Types.ServingStatus.Serving)
