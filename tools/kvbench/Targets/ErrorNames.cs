@@ -1,0 +1,17 @@
+using System.Net.Sockets;
+using Grpc.Core;
+
+namespace KvStore.Kvbench.Targets;
+
+/// <summary>How a failed operation is counted: by gRPC status where there is one.</summary>
+internal static class ErrorNames
+{
+    public static string Of(Exception e) => e switch
+    {
+        RpcException rpc => rpc.StatusCode.ToString(),
+        RedisErrorException => "RedisError",
+        SocketException or IOException => "ConnectionError",
+        OperationCanceledException => "Cancelled",
+        _ => e.GetType().Name,
+    };
+}
