@@ -19,11 +19,6 @@ public sealed partial class Coordinator
         {
             var table = router.Current;
             var replicas = table.PreferenceList(key);
-            if (replicas.Count == 0)
-            {
-                throw new ReplicaUnavailableException("this node is leaving the cluster and no longer places keys; retry through another node");
-            }
-
             var needed = _options.ReadsNeeded(level, replicas.Count);
             var asked = replicas.Where(r => r.Id == table.SelfId || table.IsAlive(r.Id)).ToList();
             if (asked.Count < needed)

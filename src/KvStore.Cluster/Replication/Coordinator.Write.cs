@@ -16,11 +16,6 @@ public sealed partial class Coordinator
     {
         var table = router.Current;
         var replicas = table.PreferenceList(key);
-        if (replicas.Count == 0)
-        {
-            throw new ReplicaUnavailableException("this node is leaving the cluster and no longer places keys; retry through another node");
-        }
-
         if (Contains(replicas, table.SelfId))
         {
             return await CoordinateAsync(key, mutation, level, cancellationToken);
@@ -75,11 +70,6 @@ public sealed partial class Coordinator
         {
             var table = router.Current;
             var replicas = table.PreferenceList(key);
-            if (replicas.Count == 0)
-            {
-                throw new ReplicaUnavailableException("this node is leaving the cluster and no longer places keys; retry through another node");
-            }
-
             var needed = _options.WritesNeeded(level, replicas.Count);
             var others = replicas.Where(r => r.Id != table.SelfId).ToList();
 

@@ -34,7 +34,8 @@ public sealed class RoutingTable
     public static RoutingTable Build(MembershipView view, int replicationFactor, int tokensPerNode, RoutingTable? previous = null)
     {
         // A node keeps itself on its own ring while it leaves: it still holds its data and serves
-        // the calls it is draining, while the others already route around it.
+        // the calls it is draining, while the others already route around it. A view always holds
+        // its own node, so no preference list is ever empty.
         var nodes = view.Members.Where(m => OnRing(m) || m.Id == view.SelfId).Select(m => m.Id).ToList();
         var ring = previous is not null && previous.Ring.TokensPerNode == tokensPerNode && previous.Ring.Nodes.SequenceEqual(nodes.Order(StringComparer.Ordinal))
             ? previous.Ring
