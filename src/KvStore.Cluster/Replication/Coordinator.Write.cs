@@ -88,7 +88,7 @@ public sealed partial class Coordinator
                 return stored;
             }
 
-            var fallbacks = new FallbackQueue(table.Fallbacks(key).Where(m => m.State == MemberState.Alive && m.Id != table.SelfId));
+            var fallbacks = new FallbackQueue(() => table.Fallbacks(key).Where(m => m.State == MemberState.Alive && m.Id != table.SelfId));
             var sends = others.Select(r => ReplicateAsync(key, stored, r, table.IsAlive(r.Id), fallbacks)).ToList();
 
             // Replication goes on after the client is answered (or gives up); the slot is released when it ends.
@@ -224,15 +224,21 @@ public sealed partial class Coordinator
         }
     }
 
-    /// <summary>Alive nodes after the preference list, each handed out once, for the writes of one request.</summary>
-    private sealed class FallbackQueue(IEnumerable<Member> fallbacks)
+    /// <summary>
+    /// Alive nodes after the preference list, each handed out once, for the writes of one request.
+    /// Found only when a replica first misses: walking the whole ring on every write would be
+    /// wasted while all replicas answer.
+    /// </summary>
+    private sealed class FallbackQueue(Func<IEnumerable<Member>> find)
     {
-        private readonly Queue<Member> _queue = new(fallbacks);
+        private readonly Lock _lock = new();
+        private Queue<Member>? _queue;
 
         public bool TryTake(out Member member)
         {
-            lock (_queue)
+            lock (_lock)
             {
+                _queue ??= new Queue<Member>(find());
                 return _queue.TryDequeue(out member!);
             }
         }
