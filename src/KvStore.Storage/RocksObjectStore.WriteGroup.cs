@@ -20,8 +20,8 @@ public sealed partial class RocksObjectStore
 
         public WriteBatch Batch { get; } = new();
 
-        /// <summary>Objects written by this group; null values are not used (objects are never deleted here).</summary>
-        public Dictionary<byte[], KvObject?> Objects { get; } = new(ByteOrder.Instance);
+        /// <summary>Objects written by this group, with their encoded size.</summary>
+        public Dictionary<byte[], (KvObject Object, int Bytes)> Objects { get; } = new(ByteOrder.Instance);
 
         /// <summary>Hints written or deleted (null) by this group, by encoded hint key.</summary>
         public Dictionary<byte[], KvObject?> Hints { get; } = new(ByteOrder.Instance);

@@ -75,7 +75,26 @@ public sealed partial class RocksObjectStore
 
         if (group.Operations > 0)
         {
-            _db.Write(group.Batch, _writeOptions);
+            try
+            {
+                _db.Write(group.Batch, _writeOptions);
+            }
+            catch
+            {
+                // Whether any of it landed is unknown: forget what the cache held for these keys.
+                foreach (var key in group.Objects.Keys)
+                {
+                    _recent.Remove(key);
+                }
+
+                throw;
+            }
+
+            foreach (var (key, (obj, bytes)) in group.Objects)
+            {
+                _recent.Set(key, obj, bytes);
+            }
+
             Volatile.Write(ref _hintCounts, group.HintCounts);
             Stats.RecordBatch(group.ObjectWrites, group.Operations);
         }
@@ -94,7 +113,12 @@ public sealed partial class RocksObjectStore
 
     private void StageUpdate(PendingUpdate item, WriteGroup group)
     {
-        if (!group.Objects.TryGetValue(item.Key, out var current))
+        KvObject? current;
+        if (group.Objects.TryGetValue(item.Key, out var staged))
+        {
+            current = staged.Object;
+        }
+        else if (!_recent.TryGet(item.Key, out current))
         {
             var stored = _db.Get(item.Key, _objects);
             current = stored is null ? null : ObjectCodec.Decode(stored);
@@ -103,8 +127,9 @@ public sealed partial class RocksObjectStore
         var next = item.Update(current);
         if (next is not null)
         {
-            group.Batch.Put(item.Key, CheckedEncode(next), _objects);
-            group.Objects[item.Key] = next;
+            var encoded = CheckedEncode(next);
+            group.Batch.Put(item.Key, encoded, _objects);
+            group.Objects[item.Key] = (next, encoded.Length);
             group.ObjectWrites++;
             group.Operations++;
         }

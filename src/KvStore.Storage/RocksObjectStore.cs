@@ -31,6 +31,7 @@ public sealed partial class RocksObjectStore : IObjectStore
     private readonly int _maxObjectBytes;
     private readonly int _maxHintsPerTarget;
     private readonly ILogger _logger;
+    private readonly RecentObjects _recent;
     private int _disposed;
 
     private RocksObjectStore(RocksDb db, ActorId actor, StorageOptions options, ILogger logger)
@@ -44,6 +45,7 @@ public sealed partial class RocksObjectStore : IObjectStore
         _maxBatch = options.MaxBatchSize;
         _maxObjectBytes = options.MaxObjectBytes;
         _maxHintsPerTarget = options.MaxHintsPerTarget;
+        _recent = new RecentObjects(options.RecentObjectsBytes);
         _logger = logger;
         Actor = actor;
         _queue = Channel.CreateBounded<WriteItem>(new BoundedChannelOptions(options.QueueCapacity)

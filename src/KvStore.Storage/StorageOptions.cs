@@ -33,8 +33,19 @@ public sealed class StorageOptions
     /// </summary>
     public int MaxHintsPerTarget { get; set; } = 100_000;
 
+    /// <summary>
+    /// Encoded bytes of recently written objects the writer keeps decoded, so updating a hot key
+    /// needs no RocksDB lookup. Zero turns it off.
+    /// </summary>
+    public long RecentObjectsBytes { get; set; } = 32 * 1024 * 1024;
+
     public IEnumerable<string> Validate()
     {
+        if (RecentObjectsBytes is < 0 or > 16L * 1024 * 1024 * 1024)
+        {
+            yield return $"Storage:RecentObjectsBytes must be between 0 and 17179869184 (is {RecentObjectsBytes})";
+        }
+
         if (MaxObjectBytes is < 1024 or > 512 * 1024 * 1024)
         {
             yield return $"Storage:MaxObjectBytes must be between 1024 and 536870912 (is {MaxObjectBytes})";
