@@ -162,6 +162,14 @@ public static partial class ServerHost
         var (node, storage, limits, replica, replication, membership) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
+            k.AddServerHeader = false;
+
+            // One client connection commonly carries all of a process's calls, and a peer's batched
+            // stream carries all of its replication: Kestrel's defaults (100 streams, 1 MiB window)
+            // would queue callers behind the 101st call and stall a peer stream on the window.
+            k.Limits.Http2.MaxStreamsPerConnection = 1024;
+            k.Limits.Http2.InitialConnectionWindowSize = 8 * 1024 * 1024;
+            k.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
             k.Listen(node.ListenEndPoint, o => o.Protocols = HttpProtocols.Http2);
             k.Listen(node.AdminEndPoint, o => o.Protocols = HttpProtocols.Http1);
         });

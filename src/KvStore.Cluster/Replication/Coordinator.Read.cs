@@ -20,31 +20,32 @@ public sealed partial class Coordinator
             var table = router.Current;
             var replicas = table.PreferenceList(key);
             var needed = _options.ReadsNeeded(level, replicas.Count);
-            var asked = replicas.Where(r => r.Id == table.SelfId || table.IsAlive(r.Id)).ToList();
+            var asked = new List<Member>(replicas.Count);
+            foreach (var r in replicas)
+            {
+                if (r.Id == table.SelfId || table.IsAlive(r.Id))
+                {
+                    asked.Add(r);
+                }
+            }
+
             if (asked.Count < needed)
             {
                 throw new ReplicaUnavailableException(
                     $"only {asked.Count} of {replicas.Count} replicas of the key are up ({needed} needed)");
             }
 
-            var reads = asked.Select(r => ReadOneAsync(r, key)).ToList();
+            var quorum = new ReadQuorum(needed, asked.Count);
+            var reads = new List<Task<KvObject?>>(asked.Count);
+            foreach (var r in asked)
+            {
+                reads.Add(ReadOneAsync(r, key, quorum));
+            }
+
             released = true;
             FinishInBackground(RepairAsync(key, asked, reads), "read repair");
 
-            var answered = 0;
-            KvObject? merged = null;
-            var waiting = new List<Task<KvObject?>>(reads);
-            while (answered < needed && waiting.Count > 0)
-            {
-                var done = await Task.WhenAny(waiting).WaitAsync(cancellationToken);
-                waiting.Remove(done);
-                if (done.IsCompletedSuccessfully)
-                {
-                    answered++;
-                    merged = MergeAll(merged, done.Result);
-                }
-            }
-
+            var (answered, merged) = await quorum.Reached.WaitAsync(cancellationToken);
             if (answered < needed)
             {
                 throw new ReplicaUnavailableException(
@@ -59,6 +60,22 @@ public sealed partial class Coordinator
             {
                 Release();
             }
+        }
+    }
+
+    /// <summary>One replica's object, also counted in <paramref name="quorum"/>; throws <see cref="PeerUnreachableException"/> when it does not answer in time.</summary>
+    private async Task<KvObject?> ReadOneAsync(Member target, byte[] key, ReadQuorum quorum)
+    {
+        try
+        {
+            var obj = await ReadOneAsync(target, key);
+            quorum.Answer(obj);
+            return obj;
+        }
+        catch
+        {
+            quorum.Miss();
+            throw;
         }
     }
 
@@ -138,6 +155,58 @@ public sealed partial class Coordinator
         {
             counters.PeerFailure();
             LogReplicaMissed(logger, target.Id, KeyText(key), e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Merges the first replies of one read and completes, with the replies counted and their merge,
+    /// once enough replicas answered or every replica has answered or failed.
+    /// </summary>
+    private sealed class ReadQuorum(int needed, int replicas)
+    {
+        private readonly TaskCompletionSource<(int Answered, KvObject? Merged)> _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private int _answered;
+        private int _finished;
+        private KvObject? _merged;
+
+        public Task<(int Answered, KvObject? Merged)> Reached => _reached.Task;
+
+        public void Answer(KvObject? obj) => Finish(true, obj);
+
+        public void Miss() => Finish(false, null);
+
+        private void Finish(bool answered, KvObject? obj)
+        {
+            lock (_lock)
+            {
+                _finished++;
+                if (_answered >= needed)
+                {
+                    return;
+                }
+
+                if (answered)
+                {
+                    _answered++;
+                    try
+                    {
+                        _merged = MergeAll(_merged, obj);
+                    }
+                    catch (MutationRejectedException e)
+                    {
+                        // The replicas hold different types: the read fails with that, not as unavailable.
+                        _answered = needed;
+                        _reached.TrySetException(e);
+                        return;
+                    }
+                }
+
+                if (_answered >= needed || _finished == replicas)
+                {
+                    _reached.TrySetResult((_answered, _merged));
+                }
+            }
         }
     }
 }

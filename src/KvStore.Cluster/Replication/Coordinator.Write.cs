@@ -71,7 +71,14 @@ public sealed partial class Coordinator
             var table = router.Current;
             var replicas = table.PreferenceList(key);
             var needed = _options.WritesNeeded(level, replicas.Count);
-            var others = replicas.Where(r => r.Id != table.SelfId).ToList();
+            var others = new List<Member>(replicas.Count);
+            foreach (var r in replicas)
+            {
+                if (r.Id != table.SelfId)
+                {
+                    others.Add(r);
+                }
+            }
 
             if (mutation.SeenContext is { } seen && !await CatchUpAsync(key, seen, others, table) && mutation is Mutation.Delete or Mutation.SetRemove)
             {
@@ -88,26 +95,21 @@ public sealed partial class Coordinator
                 return stored;
             }
 
-            var fallbacks = new FallbackQueue(() => table.Fallbacks(key).Where(m => m.State == MemberState.Alive && m.Id != table.SelfId));
-            var sends = others.Select(r => ReplicateAsync(key, stored, r, table.IsAlive(r.Id), fallbacks)).ToList();
+            var fallbacks = new FallbackQueue(table, key);
+
+            // This node's own durable write is the first acknowledgement.
+            var quorum = new WriteQuorum(needed - 1, others.Count);
+            var sends = new Task[others.Count];
+            for (var i = 0; i < others.Count; i++)
+            {
+                sends[i] = ReplicateAsync(key, stored, others[i], table.IsAlive(others[i].Id), fallbacks, quorum);
+            }
 
             // Replication goes on after the client is answered (or gives up); the slot is released when it ends.
             released = true;
             FinishInBackground(Task.WhenAll(sends), "replication");
 
-            // This node's own durable write is the first acknowledgement.
-            var acks = 1;
-            var waiting = new List<Task<bool>>(sends);
-            while (acks < needed && waiting.Count > 0)
-            {
-                var done = await Task.WhenAny(waiting).WaitAsync(cancellationToken);
-                waiting.Remove(done);
-                if (done.IsCompletedSuccessfully && done.Result)
-                {
-                    acks++;
-                }
-            }
-
+            var acks = 1 + await quorum.Reached.WaitAsync(cancellationToken);
             if (acks < needed)
             {
                 throw new ReplicaUnavailableException(
@@ -123,6 +125,20 @@ public sealed partial class Coordinator
             {
                 Release();
             }
+        }
+    }
+
+    /// <summary>Sends the stored object to one replica and counts the outcome in <paramref name="quorum"/>.</summary>
+    private async Task ReplicateAsync(byte[] key, KvObject stored, Member target, bool alive, FallbackQueue fallbacks, WriteQuorum quorum)
+    {
+        var acknowledged = false;
+        try
+        {
+            acknowledged = await ReplicateAsync(key, stored, target, alive, fallbacks);
+        }
+        finally
+        {
+            quorum.Count(acknowledged);
         }
     }
 
@@ -229,7 +245,8 @@ public sealed partial class Coordinator
     /// Found only when a replica first misses: walking the whole ring on every write would be
     /// wasted while all replicas answer.
     /// </summary>
-    private sealed class FallbackQueue(Func<IEnumerable<Member>> find)
+    /// <summary>The alive nodes after the key's preference list, looked up only when a replica misses.</summary>
+    private sealed class FallbackQueue(RoutingTable table, byte[] key)
     {
         private readonly Lock _lock = new();
         private Queue<Member>? _queue;
@@ -238,8 +255,42 @@ public sealed partial class Coordinator
         {
             lock (_lock)
             {
-                _queue ??= new Queue<Member>(find());
+                if (_queue is null)
+                {
+                    _queue = new Queue<Member>();
+                    foreach (var m in table.Fallbacks(key))
+                    {
+                        if (m.State == MemberState.Alive && m.Id != table.SelfId)
+                        {
+                            _queue.Enqueue(m);
+                        }
+                    }
+                }
+
                 return _queue.TryDequeue(out member!);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts the replicas' outcomes of one write and completes, with the acknowledgements so far,
+    /// as soon as enough have acknowledged or every replica has answered.
+    /// </summary>
+    private sealed class WriteQuorum(int needed, int replicas)
+    {
+        private readonly TaskCompletionSource<int> _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _acks;
+        private int _answered;
+
+        public Task<int> Reached => needed <= 0 ? Task.FromResult(0) : _reached.Task;
+
+        public void Count(bool acknowledged)
+        {
+            var acks = acknowledged ? Interlocked.Increment(ref _acks) : Volatile.Read(ref _acks);
+            var answered = Interlocked.Increment(ref _answered);
+            if (acks >= needed || answered == replicas)
+            {
+                _reached.TrySetResult(Math.Min(Volatile.Read(ref _acks), Math.Max(needed, 0)));
             }
         }
     }
