@@ -94,7 +94,7 @@ internal sealed partial class PeerGrpcService
     }
 
     private Envelope Seal(string self, PeerBatchResponse batch) =>
-        new() { Sealed = UnsafeByteOperations.UnsafeWrap(authenticator.Seal(self, batch.ToByteArray())) };
+        new() { Sealed = UnsafeByteOperations.UnsafeWrap(authenticator.Seal(self, batch.CalculateSize(), batch, PeerMessages.WriteMessage)) };
 
     private PeerBatch OpenBatch(Envelope envelope)
     {

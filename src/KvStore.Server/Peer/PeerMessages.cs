@@ -18,6 +18,9 @@ internal static class PeerMessages
         _ => throw new ArgumentOutOfRangeException(nameof(mutation)),
     };
 
+    /// <summary>Serializes a message into a buffer of exactly its size (for <c>MessageAuthenticator.Seal</c>).</summary>
+    public static void WriteMessage(IMessage message, Span<byte> destination) => message.WriteTo(destination);
+
     public static ByteString Object(KvObject? obj) =>
         obj is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(ObjectCodec.Encode(obj));
 

@@ -121,7 +121,7 @@ internal sealed class PeerStream : IAsyncDisposable
                     p.Sent = true;
                 }
 
-                var envelope = new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(_authenticator.Seal(_self, message.ToByteArray())) };
+                var envelope = new Envelope { Sealed = UnsafeByteOperations.UnsafeWrap(_authenticator.Seal(_self, message.CalculateSize(), message, PeerMessages.WriteMessage)) };
                 await _call.RequestStream.WriteAsync(envelope, _stop.Token);
                 batch.Clear();
             }

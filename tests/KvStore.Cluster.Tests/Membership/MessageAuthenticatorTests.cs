@@ -22,6 +22,17 @@ public sealed class MessageAuthenticatorTests
     }
 
     [Fact]
+    public void A_payload_written_into_the_envelope_opens_like_a_copied_one()
+    {
+        byte[] payload = [9, 8, 7, 6, 5];
+        var envelope = Auth(KeyA).Seal("node-1", payload.Length, payload, static (p, destination) => p.CopyTo(destination));
+        Assert.Equal(MessageAuthenticator.Overhead("node-1") + payload.Length, envelope.Length);
+        Assert.Equal(AuthResult.Ok, Auth(KeyA).Open(envelope, out var sender, out var opened));
+        Assert.Equal("node-1", sender);
+        Assert.Equal(payload, opened.ToArray());
+    }
+
+    [Fact]
     public void Opening_without_the_nonce_leaves_the_replay_check_to_the_caller()
     {
         var auth = Auth(KeyA);
