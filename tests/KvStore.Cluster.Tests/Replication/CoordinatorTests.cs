@@ -192,6 +192,23 @@ public sealed class CoordinatorTests
     }
 
     [Fact]
+    public async Task A_read_of_replicas_holding_different_types_fails_as_a_type_conflict_not_as_unavailable()
+    {
+        var cluster = new TestCluster(3);
+        var key = Key("split");
+        var replicas = cluster.Replicas(key);
+
+        // Two sides of a partition created the key with different types.
+        await cluster[replicas[0]].Replica.WriteAsync(key, new Mutation.Put(Bytes("v"), null), Ct);
+        await cluster[replicas[1]].Replica.WriteAsync(key, new Mutation.SetAdd([Bytes("x")]), Ct);
+        await cluster[replicas[2]].Replica.WriteAsync(key, new Mutation.SetAdd([Bytes("y")]), Ct);
+
+        var e = await Assert.ThrowsAsync<MutationRejectedException>(() =>
+            cluster[replicas[0]].Coordinator.ReadAsync(key, ConsistencyLevel.All, Ct));
+        Assert.Equal(RejectReason.WrongType, e.Reason);
+    }
+
+    [Fact]
     public async Task A_forwarded_write_whose_answer_was_lost_is_not_retried_elsewhere()
     {
         var cluster = new TestCluster(5);
