@@ -94,7 +94,7 @@ public static class RangeTree
 
                 // Resume inside the interval that holds the cursor; every later one starts afresh.
                 var from = after is not null && part.Contains(afterPosition) ? after : null;
-                var page = source.ListKeyHashes(part, from, max - result.Count + 1);
+                var page = source.ListKeyHashes(part, from, (int)Math.Min(int.MaxValue, (long)max - result.Count + 1));
                 foreach (var entry in page)
                 {
                     if (result.Count == max)
