@@ -1,8 +1,10 @@
 using KvStore.Cluster;
+using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
 using KvStore.Cluster.Security;
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Serialization;
 using KvStore.Server.Peer;
 using KvStore.Core.Clock;
@@ -58,6 +60,7 @@ public static partial class ServerHost
         ReplicaOptions replica;
         ReplicationOptions replication;
         MembershipOptions membership;
+        AntiEntropyOptions antiEntropy;
         try
         {
             node = Bind<NodeOptions>(builder.Configuration, "Node");
@@ -66,6 +69,7 @@ public static partial class ServerHost
             replica = Bind<ReplicaOptions>(builder.Configuration, "Replica");
             replication = Bind<ReplicationOptions>(builder.Configuration, "Replication");
             membership = Bind<MembershipOptions>(builder.Configuration, MembershipOptions.Section);
+            antiEntropy = Bind<AntiEntropyOptions>(builder.Configuration, AntiEntropyOptions.Section);
         }
         catch (InvalidOperationException e)
         {
@@ -74,7 +78,7 @@ public static partial class ServerHost
         }
 
         var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate())
-            .Concat(replication.Validate()).Concat(membership.Validate()).ToList();
+            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).ToList();
         if (storage.MaxObjectBytes < (long)limits.MaxValueBytes + 65_536)
         {
             errors.Add($"Storage:MaxObjectBytes ({storage.MaxObjectBytes}) must exceed Limits:MaxValueBytes ({limits.MaxValueBytes}) by at least 65536, or a maximal value could never be stored");
@@ -120,12 +124,14 @@ public static partial class ServerHost
                 LogDevelopmentKey(startupLog);
             }
 
-            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership), store, identity, udp);
+            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
                 node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, limits.MaxBatchOperations, replica.MaxSetElements);
             LogClusterOptions(startupLog, replication.ReplicationFactor, replication.ReadQuorum, replication.WriteQuorum, replication.TokensPerNode,
                 replication.PeerTimeout, membership.ProbeInterval, membership.ProbeTimeout, membership.IndirectChecks, membership.SuspicionMultiplier,
                 membership.ReapAfter, membership.MaxMembers, membership.KeyRing().Count);
+            LogAntiEntropyOptions(startupLog, antiEntropy.Enabled, antiEntropy.Interval, antiEntropy.Jitter, antiEntropy.MaxConcurrentExchanges,
+                antiEntropy.MaxBytesPerSecond, antiEntropy.MaxKeysPerExchange);
             try
             {
                 await app.RunAsync();
@@ -155,11 +161,12 @@ public static partial class ServerHost
     }
 
     private sealed record ClusterSettings(
-        NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership);
+        NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership,
+        AntiEntropyOptions AntiEntropy);
 
     private static WebApplication Build(WebApplicationBuilder builder, ClusterSettings settings, RocksObjectStore store, NodeIdentity identity, UdpDatagramTransport udp)
     {
-        var (node, storage, limits, replica, replication, membership) = settings;
+        var (node, storage, limits, replica, replication, membership, antiEntropy) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -212,6 +219,14 @@ public static partial class ServerHost
         services.AddSingleton<HintedHandoff>();
         services.AddSingleton<PeerHandler>();
         services.AddHostedService<ClusterLifecycle>();
+        services.AddSingleton(Options.Create(antiEntropy));
+        services.AddSingleton<IMerkleSource>(store);
+        services.AddSingleton<IAntiEntropyTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton<AntiEntropyCounters>();
+        services.AddSingleton<AntiEntropyHandler>();
+        services.AddSingleton<AntiEntropyExchange>();
+        services.AddSingleton<AntiEntropyService>();
+        services.AddHostedService<AntiEntropyLifecycle>();
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<TimeProvider>(), replica.MaxClockDrift));
         services.AddSingleton<LocalReplica>();
         services.AddSingleton<Coordinator>();
@@ -264,6 +279,9 @@ public static partial class ServerHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster options: N {N}, R {R}, W {W}, {Tokens} tokens per node, peer timeout {PeerTimeout}; probe every {Probe} (timeout {ProbeTimeout}, {Indirect} indirect), suspicion multiplier {Suspicion}, reap after {Reap}, at most {MaxMembers} members, {Keys} cluster keys")]
     private static partial void LogClusterOptions(ILogger logger, int n, int r, int w, int tokens, TimeSpan peerTimeout, TimeSpan probe, TimeSpan probeTimeout, int indirect, int suspicion, TimeSpan reap, int maxMembers, int keys);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy options: enabled {Enabled}, every {Interval} (jitter {Jitter}), {Concurrent} exchanges at once, at most {BytesPerSecond} B/s (0: no bound), {MaxKeys} keys per exchange")]
+    private static partial void LogAntiEntropyOptions(ILogger logger, bool enabled, TimeSpan interval, double jitter, int concurrent, long bytesPerSecond, int maxKeys);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
     private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);

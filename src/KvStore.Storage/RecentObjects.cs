@@ -6,7 +6,9 @@ namespace KvStore.Storage;
 /// The decoded objects the writer committed most recently, least recently used evicted first,
 /// bounded by their encoded size. Every write of the objects family goes through the single writer,
 /// so an entry here is always the key's latest committed state and an update of a hot key skips
-/// the RocksDB lookup and the decode. Used by the writer thread only; not thread-safe.
+/// the RocksDB lookup and the decode. Each entry keeps the object's <see cref="Core.AntiEntropy.ObjectHash"/>
+/// too, which the writer needs to take the old object out of its Merkle leaf. Used by the writer
+/// thread only; not thread-safe.
 /// </summary>
 internal sealed class RecentObjects
 {
@@ -26,22 +28,24 @@ internal sealed class RecentObjects
 
     public long Bytes => _bytes;
 
-    public bool TryGet(byte[] key, out KvObject? value)
+    public bool TryGet(byte[] key, out KvObject? value, out ulong hash)
     {
         if (_entries.TryGetValue(key, out var node))
         {
             _order.Remove(node);
             _order.AddFirst(node);
             value = node.Value.Object;
+            hash = node.Value.Hash;
             return true;
         }
 
         value = null;
+        hash = 0;
         return false;
     }
 
     /// <summary>Records a key's committed object; one larger than a quarter of the capacity is not kept.</summary>
-    public void Set(byte[] key, KvObject value, int encodedBytes)
+    public void Set(byte[] key, KvObject value, int encodedBytes, ulong hash)
     {
         Remove(key);
         if (encodedBytes > _capacityBytes / 4)
@@ -49,7 +53,7 @@ internal sealed class RecentObjects
             return;
         }
 
-        _entries[key] = _order.AddFirst(new Entry(key, value, encodedBytes));
+        _entries[key] = _order.AddFirst(new Entry(key, value, encodedBytes, hash));
         _bytes += encodedBytes;
         while (_bytes > _capacityBytes && _order.Last is { } oldest)
         {
@@ -73,5 +77,5 @@ internal sealed class RecentObjects
         _bytes = 0;
     }
 
-    private readonly record struct Entry(byte[] Key, KvObject Object, int EncodedBytes);
+    private readonly record struct Entry(byte[] Key, KvObject Object, int EncodedBytes, ulong Hash);
 }

@@ -1,3 +1,4 @@
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
 
@@ -77,22 +78,38 @@ public sealed partial class RocksObjectStore
         {
             try
             {
+                StageLeaves(group);
                 _db.Write(group.Batch, _writeOptions);
             }
             catch
             {
-                // Whether any of it landed is unknown: forget what the cache held for these keys.
+                // Whether any of it landed is unknown: forget what the cache held for these keys,
+                // and take the leaves back from disk, whichever way it went.
                 foreach (var key in group.Objects.Keys)
                 {
                     _recent.Remove(key);
                 }
 
+                try
+                {
+                    ReloadLeaves(group.LeafChanges.Keys);
+                }
+                catch (Exception e)
+                {
+                    LogLeavesReloadFailed(_logger, e);
+                }
+
                 throw;
             }
 
-            foreach (var (key, (obj, bytes)) in group.Objects)
+            foreach (var (segment, delta) in group.LeafChanges)
             {
-                _recent.Set(key, obj, bytes);
+                _tree.Xor(segment, delta);
+            }
+
+            foreach (var (key, (obj, bytes, hash)) in group.Objects)
+            {
+                _recent.Set(key, obj, bytes, hash);
             }
 
             Volatile.Write(ref _hintCounts, group.HintCounts);
@@ -113,23 +130,29 @@ public sealed partial class RocksObjectStore
 
     private void StageUpdate(PendingUpdate item, WriteGroup group)
     {
+        // The current object's hash comes with it (zero when absent), to take it out of its leaf.
         KvObject? current;
+        ulong currentHash;
         if (group.Objects.TryGetValue(item.Key, out var staged))
         {
             current = staged.Object;
+            currentHash = staged.Hash;
         }
-        else if (!_recent.TryGet(item.Key, out current))
+        else if (!_recent.TryGet(item.Key, out current, out currentHash))
         {
             var stored = _db.Get(item.Key, _objects);
             current = stored is null ? null : ObjectCodec.Decode(stored);
+            currentHash = stored is null ? 0 : ObjectHash.Of(item.Key, stored);
         }
 
         var next = item.Update(current);
         if (next is not null)
         {
             var encoded = CheckedEncode(next);
+            var hash = ObjectHash.Of(item.Key, encoded);
             group.Batch.Put(item.Key, encoded, _objects);
-            group.Objects[item.Key] = (next, encoded.Length);
+            StageTree(group, item.Key, current, currentHash, hash);
+            group.Objects[item.Key] = (next, encoded.Length, hash);
             group.ObjectWrites++;
             group.Operations++;
         }

@@ -12,7 +12,9 @@ namespace KvStore.Storage;
 /// one <see cref="WriteBatch"/>, running each update against the latest state of its key (including
 /// earlier updates in the same batch), writes the batch once and then acknowledges every update in
 /// it. A single writer is what makes read-merge-write atomic per key; the batch is group commit.
-/// Hints (<see cref="IHintStore"/>) go through the same writer and batches, in their own column family.
+/// Hints (<see cref="IHintStore"/>) go through the same writer and batches, in their own column family,
+/// and so does the anti-entropy tree (<see cref="Core.AntiEntropy.IMerkleSource"/>): a key's leaf changes in the batch
+/// that writes the key.
 /// </summary>
 public sealed partial class RocksObjectStore : IObjectStore
 {
@@ -24,6 +26,8 @@ public sealed partial class RocksObjectStore : IObjectStore
     private readonly ColumnFamilyHandle _objects;
     private readonly ColumnFamilyHandle _hints;
     private readonly ColumnFamilyHandle _meta;
+    private readonly ColumnFamilyHandle _keyHashes;
+    private readonly ColumnFamilyHandle _segments;
     private readonly WriteOptions _writeOptions;
     private readonly Channel<WriteItem> _queue;
     private readonly Thread _writer;
@@ -40,6 +44,9 @@ public sealed partial class RocksObjectStore : IObjectStore
         _objects = db.GetColumnFamily(ObjectsFamily);
         _hints = db.GetColumnFamily(HintsFamily);
         _meta = db.GetColumnFamily(MetaFamily);
+        _keyHashes = db.GetColumnFamily(MerkleLayout.KeyHashesFamily);
+        _segments = db.GetColumnFamily(MerkleLayout.SegmentsFamily);
+        LoadTree();
         _hintCounts = CountHints(db, _hints);
         _writeOptions = new WriteOptions().SetSync(options.Sync);
         _maxBatch = options.MaxBatchSize;
@@ -83,6 +90,9 @@ public sealed partial class RocksObjectStore : IObjectStore
             { ObjectsFamily, new ColumnFamilyOptions() },
             // Added after the first release; SetCreateMissingColumnFamilies adds it to older directories.
             { HintsFamily, new ColumnFamilyOptions() },
+            // Added with anti-entropy; an older directory gets them empty and its tree is built at open.
+            { MerkleLayout.KeyHashesFamily, new ColumnFamilyOptions() },
+            { MerkleLayout.SegmentsFamily, new ColumnFamilyOptions() },
         };
 
         RocksDb db;
@@ -103,7 +113,8 @@ public sealed partial class RocksObjectStore : IObjectStore
         {
             var (actor, created) = DataDirectoryMeta.LoadOrCreate(db, path, nodeId, defaultNodeId);
             LogOpened(logger, path, actor.ToString(), created, options.Sync);
-            var store = new RocksObjectStore(db, actor, options, logger);
+            var builtFrom = PrepareTree(db, path, logger);
+            var store = new RocksObjectStore(db, actor, options, logger) { TreeBuiltFrom = builtFrom };
             foreach (var (target, count) in store.HintCounts)
             {
                 LogHintsPending(logger, count, target);

@@ -26,15 +26,19 @@ public sealed class HintOptionsAndLayoutTests
             await store.UpdateAsync("k"u8.ToArray(), _ => obj, Ct);
         }
 
-        var families = new ColumnFamilies
+        // Back to the first release's layout: no hints, and no anti-entropy tree either.
+        var families = new ColumnFamilies();
+        foreach (var name in RocksDb.ListColumnFamilies(new DbOptions(), dir.Path))
         {
-            { "meta", new ColumnFamilyOptions() },
-            { "objects", new ColumnFamilyOptions() },
-            { "hints", new ColumnFamilyOptions() },
-        };
+            families.Add(name, new ColumnFamilyOptions());
+        }
+
         using (var db = RocksDb.Open(new DbOptions(), dir.Path, families))
         {
             db.DropColumnFamily("hints");
+            db.DropColumnFamily("keyhashes");
+            db.DropColumnFamily("segments");
+            db.Remove("merkle-format"u8.ToArray(), db.GetColumnFamily("meta"));
         }
 
         Assert.DoesNotContain("hints", RocksDb.ListColumnFamilies(new DbOptions(), dir.Path));
@@ -42,6 +46,7 @@ public sealed class HintOptionsAndLayoutTests
         await using (var reopened = Open(dir.Path))
         {
             Assert.Equal(obj, reopened.Get("k"u8));
+            Assert.Equal(1, reopened.TreeBuiltFrom);
             Assert.Empty(reopened.HintCounts);
             Assert.True(await reopened.AddHintAsync("n2", "k"u8.ToArray(), obj, Ct));
         }

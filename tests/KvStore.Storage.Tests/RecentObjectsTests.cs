@@ -19,16 +19,16 @@ public sealed class RecentObjectsTests
     public void The_least_recently_used_entry_goes_first_when_the_bytes_pass_the_capacity()
     {
         var cache = new RecentObjects(capacityBytes: 400);
-        cache.Set(K("a"), Register("a"), 100);
-        cache.Set(K("b"), Register("b"), 100);
-        cache.Set(K("c"), Register("c"), 100);
-        Assert.True(cache.TryGet(K("a"), out _)); // a is now the most recent
+        cache.Set(K("a"), Register("a"), 100, 0);
+        cache.Set(K("b"), Register("b"), 100, 0);
+        cache.Set(K("c"), Register("c"), 100, 0);
+        Assert.True(cache.TryGet(K("a"), out _, out _)); // a is now the most recent
 
-        cache.Set(K("d"), Register("d"), 100);
-        cache.Set(K("e"), Register("e"), 100);
+        cache.Set(K("d"), Register("d"), 100, 0);
+        cache.Set(K("e"), Register("e"), 100, 0);
 
-        Assert.False(cache.TryGet(K("b"), out _));
-        Assert.True(cache.TryGet(K("a"), out var a));
+        Assert.False(cache.TryGet(K("b"), out _, out _));
+        Assert.True(cache.TryGet(K("a"), out var a, out _));
         Assert.Equal(Register("a"), a);
         Assert.Equal(4, cache.Count);
         Assert.Equal(400, cache.Bytes);
@@ -38,11 +38,11 @@ public sealed class RecentObjectsTests
     public void Setting_a_key_again_replaces_its_entry_and_its_size()
     {
         var cache = new RecentObjects(capacityBytes: 1000);
-        cache.Set(K("a"), Register("old"), 100);
-        cache.Set(K("a"), Register("new", 2), 60);
+        cache.Set(K("a"), Register("old"), 100, 0);
+        cache.Set(K("a"), Register("new", 2), 60, 0);
         Assert.Equal(1, cache.Count);
         Assert.Equal(60, cache.Bytes);
-        Assert.True(cache.TryGet(K("a"), out var value));
+        Assert.True(cache.TryGet(K("a"), out var value, out _));
         Assert.Equal(Register("new", 2), value);
     }
 
@@ -50,9 +50,9 @@ public sealed class RecentObjectsTests
     public void An_object_over_a_quarter_of_the_capacity_is_not_kept_and_drops_an_older_copy()
     {
         var cache = new RecentObjects(capacityBytes: 1000);
-        cache.Set(K("a"), Register("small"), 100);
-        cache.Set(K("a"), Register("large", 2), 251);
-        Assert.False(cache.TryGet(K("a"), out _));
+        cache.Set(K("a"), Register("small"), 100, 0);
+        cache.Set(K("a"), Register("large", 2), 251, 0);
+        Assert.False(cache.TryGet(K("a"), out _, out _));
         Assert.Equal(0, cache.Bytes);
     }
 
@@ -60,7 +60,7 @@ public sealed class RecentObjectsTests
     public void A_zero_capacity_keeps_nothing()
     {
         var cache = new RecentObjects(capacityBytes: 0);
-        cache.Set(K("a"), Register("a"), 1);
+        cache.Set(K("a"), Register("a"), 1, 0);
         Assert.Equal(0, cache.Count);
     }
 

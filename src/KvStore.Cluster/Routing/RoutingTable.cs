@@ -1,4 +1,5 @@
 using KvStore.Cluster.Membership;
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Membership;
 using KvStore.Core.Ring;
 
@@ -13,6 +14,7 @@ namespace KvStore.Cluster.Routing;
 public sealed class RoutingTable
 {
     private readonly Dictionary<string, Member> _byId;
+    private IReadOnlyDictionary<string, HashRanges>? _shared;
 
     private RoutingTable(MembershipView view, HashRing ring, int replicationFactor)
     {
@@ -62,6 +64,33 @@ public sealed class RoutingTable
 
         return members;
     }
+
+    /// <summary>
+    /// For every other node that replicates some of what this node replicates, the part of the
+    /// ring they both hold: the union of the ring's ranges (<see cref="HashRing.Ranges"/>) whose
+    /// replicas include both. This is what anti-entropy compares between the two. Computed once per table.
+    /// </summary>
+    public IReadOnlyDictionary<string, HashRanges> SharedRanges => LazyInitializer.EnsureInitialized(ref _shared, () =>
+    {
+        var intervals = new Dictionary<string, List<HashInterval>>(StringComparer.Ordinal);
+        foreach (var range in Ring.Ranges(ReplicationFactor))
+        {
+            if (!range.Replicas.Contains(SelfId))
+            {
+                continue;
+            }
+
+            foreach (var other in range.Replicas)
+            {
+                if (other != SelfId)
+                {
+                    (intervals.TryGetValue(other, out var list) ? list : intervals[other] = []).Add(range.Interval);
+                }
+            }
+        }
+
+        return intervals.ToDictionary(p => p.Key, p => HashRanges.Of(p.Value), StringComparer.Ordinal);
+    });
 
     /// <summary>Ring members after the preference list, clockwise: where writes for a down replica go.</summary>
     public IEnumerable<Member> Fallbacks(ReadOnlySpan<byte> key)

@@ -26,6 +26,8 @@ internal static class AdminEndpoints
         app.MapGet("/debug/routingtable", RoutingTableView.Render).OnPort(port);
 
         app.MapGet("/debug/data", DebugData).OnPort(port);
+
+        app.MapGet("/debug/antientropy", AntiEntropyView.Render).OnPort(port);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Grpc.Core;
 using KvStore.Cluster;
+using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Core.Clock;
@@ -12,7 +13,8 @@ using KvStore.Storage;
 namespace KvStore.Server.Metrics;
 
 /// <summary>Counters exposed at /metrics in the Prometheus text format.</summary>
-internal sealed class ServerMetrics(IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator)
+internal sealed class ServerMetrics(
+    IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator, AntiEntropyCounters antiEntropy)
 {
     // Bounded: methods and status codes are both fixed, small sets.
     private readonly ConcurrentDictionary<(string Method, StatusCode Status), long> _calls = new();
@@ -57,6 +59,18 @@ internal sealed class ServerMetrics(IObjectStore store, HybridLogicalClock clock
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"expired\"}} {peers.Expired}\n");
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"replayed\"}} {peers.Replayed}\n");
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_peer_refused_total{{reason=\"malformed\"}} {peers.Malformed}\n");
+        sb.Append("# HELP kvstore_antientropy_exchanges_total Anti-entropy exchanges this node started, by result.\n# TYPE kvstore_antientropy_exchanges_total counter\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_exchanges_total{{result=\"ok\"}} {antiEntropy.Exchanges}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_exchanges_total{{result=\"failed\"}} {antiEntropy.Failed}\n");
+        Counter(sb, "kvstore_antientropy_segments_differing_total", "Leaf segments anti-entropy found to differ.", antiEntropy.SegmentsDiffering);
+        sb.Append("# HELP kvstore_antientropy_keys_total Keys anti-entropy found to differ, fetched and merged here, pushed to the peer, or could not merge.\n# TYPE kvstore_antientropy_keys_total counter\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_keys_total{{kind=\"differing\"}} {antiEntropy.KeysDiffering}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_keys_total{{kind=\"fetched\"}} {antiEntropy.KeysFetched}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_keys_total{{kind=\"pushed\"}} {antiEntropy.KeysPushed}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_keys_total{{kind=\"refused\"}} {antiEntropy.KeysRefused}\n");
+        sb.Append("# HELP kvstore_antientropy_bytes_total Bytes of peer messages anti-entropy sent and received.\n# TYPE kvstore_antientropy_bytes_total counter\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_bytes_total{{direction=\"sent\"}} {antiEntropy.BytesSent}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_bytes_total{{direction=\"received\"}} {antiEntropy.BytesReceived}\n");
         Gauge(sb, "kvstore_members", "Members in this node's table, itself included.", membership.Current.Members.Length);
         return sb.ToString();
     }

@@ -3,9 +3,11 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using KvStore.Cluster;
+using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Security;
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Crdt;
 using KvStore.Core.Membership;
 using KvStore.Core.Serialization;
@@ -19,7 +21,7 @@ namespace KvStore.Server.Peer;
 /// Reaches other nodes over the peer gRPC service: one long-lived HTTP/2 channel per member,
 /// multiplexing every concurrent call, each call one sealed envelope each way.
 /// </summary>
-internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDisposable
+internal sealed class GrpcPeerTransport : IPeerTransport, IAntiEntropyTransport, IPushPullChannel, IDisposable
 {
     private readonly MessageAuthenticator _authenticator;
     private readonly Func<string> _selfId;
@@ -65,6 +67,24 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IPushPullChannel, IDis
             Merge = new MergeRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Object = PeerMessages.Object(obj), HintFor = hintFor ?? "" },
         };
         await CallAsync(target, request, cancellationToken);
+    }
+
+    public async Task<ulong[]> TreeNodesAsync(Member target, HashRanges ranges, int depth, IReadOnlyList<int> parents, CancellationToken cancellationToken)
+    {
+        var tree = new TreeRequest { Depth = (uint)depth };
+        tree.Ranges.AddRange(ranges.ToPairs());
+        tree.Parents.AddRange(parents.Select(p => (uint)p));
+        var response = await CallAsync(target, new PeerRequest { Tree = tree }, cancellationToken);
+        return response.NodeHashes.ToArray();
+    }
+
+    public async Task<KeyHashPage> KeyHashesAsync(Member target, HashRanges ranges, IReadOnlyList<int> segments, byte[]? after, int max, CancellationToken cancellationToken)
+    {
+        var request = new KeyHashesRequest { After = after is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(after), Max = (uint)max };
+        request.Ranges.AddRange(ranges.ToPairs());
+        request.Segments.AddRange(segments.Select(s => (uint)s));
+        var response = await CallAsync(target, new PeerRequest { KeyHashes = request }, cancellationToken);
+        return new KeyHashPage(response.KeyHashes.Select(e => (e.Key.ToByteArray(), e.Hash)).ToList(), response.More);
     }
 
     public async Task<byte[]> ExchangeAsync(string address, byte[] sealedRequest, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Cluster;
+using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Security;
@@ -26,6 +27,7 @@ internal sealed partial class PeerGrpcService(
     MessageAuthenticator authenticator,
     SwimMembership membership,
     PeerHandler handler,
+    AntiEntropyHandler antiEntropy,
     RequestValidator validate,
     IOptions<StorageOptions> storage,
     IOptions<ReplicaOptions> replicaOptions,
@@ -145,6 +147,24 @@ internal sealed partial class PeerGrpcService(
                 var obj = PeerMessages.Object(m.Object, _objectLimits) ?? throw new MalformedDataException("merge without an object");
                 await handler.MergeAsync(key, obj, m.HintFor, cancellationToken);
                 return new PeerResponse();
+            }
+
+            case PeerRequest.OpOneofCase.Tree:
+            {
+                var t = request.Tree;
+                var response = new PeerResponse();
+                response.NodeHashes.AddRange(antiEntropy.TreeNodes(PeerMessages.Ranges(t.Ranges), (int)Math.Min(t.Depth, int.MaxValue), PeerMessages.Indices(t.Parents)));
+                return response;
+            }
+
+            case PeerRequest.OpOneofCase.KeyHashes:
+            {
+                var k = request.KeyHashes;
+                var after = k.After.IsEmpty ? null : validate.Key(k.After);
+                var page = antiEntropy.KeyHashes(PeerMessages.Ranges(k.Ranges), PeerMessages.Indices(k.Segments), after, (int)Math.Min(k.Max, int.MaxValue));
+                var response = new PeerResponse { More = page.More };
+                response.KeyHashes.AddRange(page.Entries.Select(e => new KeyHashEntry { Key = UnsafeByteOperations.UnsafeWrap(e.Key), Hash = e.Hash }));
+                return response;
             }
 
             default:

@@ -1,5 +1,9 @@
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using KvStore.Cluster;
+using KvStore.Cluster.AntiEntropy;
+using KvStore.Cluster.Replication;
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
 using KvStore.Protocol.Peer.V1;
@@ -28,6 +32,22 @@ internal static class PeerMessages
     /// <exception cref="MalformedDataException">Not a canonical object within the limits.</exception>
     public static KvObject? Object(ByteString bytes, DecodeLimits limits) =>
         bytes.IsEmpty ? null : ObjectCodec.Decode(bytes.Span, limits);
+
+    /// <summary>Reads an anti-entropy request's ranges, refusing more than a request may name before building anything.</summary>
+    /// <exception cref="RequestRejectedException">Too many intervals.</exception>
+    /// <exception cref="ArgumentException">Not canonical (<see cref="HashRanges.FromPairs"/>).</exception>
+    public static HashRanges Ranges(RepeatedField<ulong> pairs)
+    {
+        if (pairs.Count > 2 * AntiEntropyHandler.MaxIntervals)
+        {
+            throw new RequestRejectedException($"{pairs.Count / 2} ranges named; at most {AntiEntropyHandler.MaxIntervals}");
+        }
+
+        return HashRanges.FromPairs(pairs);
+    }
+
+    /// <summary>Unsigned indices from the wire as ints; one past int's range can only be invalid, and stays so.</summary>
+    public static List<int> Indices(RepeatedField<uint> values) => values.Select(v => (int)Math.Min(v, int.MaxValue)).ToList();
 
     /// <summary>What an answer carries to show which request it answers: the first 16 bytes of SHA-256 of the sealed request.</summary>
     public static ByteString Digest(ReadOnlySpan<byte> sealedRequest) =>

@@ -1,14 +1,23 @@
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Causality;
 using KvStore.Core.Crdt;
+using KvStore.Core.Ring;
+using KvStore.Core.Serialization;
 using KvStore.Storage;
 
 namespace KvStore.Cluster.Tests.Replication;
 
-/// <summary>An object and hint store in memory, for cluster tests without disks. Updates run inline, under one lock.</summary>
-internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStore
+/// <summary>
+/// An object and hint store in memory, for cluster tests without disks. Updates run inline, under
+/// one lock. Like the RocksDB store it keeps the anti-entropy tree current with every update.
+/// </summary>
+internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStore, IMerkleSource
 {
     private readonly Lock _lock = new();
     private readonly SortedDictionary<byte[], KvObject> _objects = new(ByteOrder.Instance);
+    private readonly Dictionary<byte[], KeyHash> _hashes = new(ByteOrder.Instance);
+    private readonly SortedSet<KeyHash> _index = new(RingOrder.Instance);
+    private readonly SegmentLeaves _tree = new();
     private readonly Dictionary<string, SortedDictionary<byte[], KvObject>> _hints = new(StringComparer.Ordinal);
 
     public ActorId Actor { get; } = actor;
@@ -68,6 +77,7 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
                 }
 
                 _objects[key] = next;
+                Index(key, next);
                 return Task.FromResult<KvObject?>(next);
             }
             catch (Exception e)
@@ -132,4 +142,73 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public IReadOnlyCollection<byte[]> Keys
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _objects.Keys.ToList();
+            }
+        }
+    }
+
+    public ulong NodeHash(int depth, int index) => _tree.Node(depth, index);
+
+    public ulong RangeHash(HashInterval interval)
+    {
+        lock (_lock)
+        {
+            return Between(interval).Aggregate(0UL, (h, e) => h ^ e.Hash);
+        }
+    }
+
+    public IReadOnlyList<KeyHash> ListKeyHashes(HashInterval interval, byte[]? after, int max)
+    {
+        lock (_lock)
+        {
+            var afterEntry = after is null ? null : new KeyHash(after, HashRing.KeyHash(after), 0);
+            return Between(interval).Where(e => afterEntry is null || RingOrder.Instance.Compare(e, afterEntry) > 0).Take(max).ToList();
+        }
+    }
+
+    private IEnumerable<KeyHash> Between(HashInterval interval)
+    {
+        if (_index.Count == 0)
+        {
+            return [];
+        }
+
+        // Keys are never empty, so (position, empty key) sorts before every key at that position.
+        var lower = new KeyHash([], interval.First, 0);
+        var upper = interval.Last == ulong.MaxValue ? _index.Max! : new KeyHash([], interval.Last + 1, 0);
+        return RingOrder.Instance.Compare(lower, upper) > 0 ? [] : _index.GetViewBetween(lower, upper).Where(e => interval.Contains(e.Position));
+    }
+
+    private void Index(byte[] key, KvObject obj)
+    {
+        var entry = new KeyHash(key, HashRing.KeyHash(key), ObjectHash.Of(key, ObjectCodec.Encode(obj)));
+        var old = 0UL;
+        if (_hashes.Remove(key, out var previous))
+        {
+            _index.Remove(previous);
+            old = previous.Hash;
+        }
+
+        _hashes[key] = entry;
+        _index.Add(entry);
+        _tree.Xor(Segments.Of(entry.Position), old ^ entry.Hash);
+    }
+
+    private sealed class RingOrder : IComparer<KeyHash>
+    {
+        public static RingOrder Instance { get; } = new();
+
+        public int Compare(KeyHash? x, KeyHash? y)
+        {
+            var c = x!.Position.CompareTo(y!.Position);
+            return c != 0 ? c : ByteOrder.Instance.Compare(x.Key, y.Key);
+        }
+    }
 }

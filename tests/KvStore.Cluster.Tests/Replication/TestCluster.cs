@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
+using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
+using KvStore.Core.AntiEntropy;
 using KvStore.Core.Causality;
 using KvStore.Core.Clock;
 using KvStore.Core.Crdt;
@@ -27,13 +29,13 @@ internal sealed class TestCluster
     private ImmutableArray<Member> _members;
     private long _version;
 
-    public TestCluster(int nodes, ReplicationOptions? options = null)
+    public TestCluster(int nodes, ReplicationOptions? options = null, AntiEntropyOptions? antiEntropy = null)
     {
         var replication = Options.Create(options ?? new ReplicationOptions());
         _members = [.. Enumerable.Range(1, nodes).Select(i => new Member($"n{i}", $"127.0.0.1:{7000 + i}", "", MemberState.Alive, 0))];
         foreach (var m in _members)
         {
-            _nodes[m.Id] = new TestNode(this, m.Id, replication);
+            _nodes[m.Id] = new TestNode(this, m.Id, replication, Options.Create(antiEntropy ?? new AntiEntropyOptions { MaxBytesPerSecond = 0 }));
         }
     }
 
@@ -96,7 +98,7 @@ internal sealed class TestCluster
 
 internal sealed class TestNode
 {
-    public TestNode(TestCluster cluster, string id, IOptions<ReplicationOptions> options)
+    public TestNode(TestCluster cluster, string id, IOptions<ReplicationOptions> options, IOptions<AntiEntropyOptions> antiEntropy)
     {
         Id = id;
         Store = new MemoryObjectStore(new ActorId(id, (ulong)id.GetHashCode(StringComparison.Ordinal) & 0xffff));
@@ -108,6 +110,10 @@ internal sealed class TestNode
         Coordinator = new Coordinator(Replica, Store, Router, transport, options, Counters, TimeProvider.System, NullLogger<Coordinator>.Instance);
         Handler = new PeerHandler(Coordinator, Replica, Store, Router);
         Handoff = new HintedHandoff(Store, Membership, transport, options, Counters, TimeProvider.System, NullLogger<HintedHandoff>.Instance);
+        AntiEntropyHandler = new AntiEntropyHandler(Store);
+        Exchange = new AntiEntropyExchange(Replica, Store, transport, transport, antiEntropy, options, TimeProvider.System);
+        AntiEntropyCounters = new AntiEntropyCounters();
+        AntiEntropy = new AntiEntropyService(Router, Exchange, antiEntropy, AntiEntropyCounters, TimeProvider.System, NullLogger<AntiEntropyService>.Instance);
     }
 
     public string Id { get; }
@@ -127,6 +133,14 @@ internal sealed class TestNode
     public PeerHandler Handler { get; }
 
     public HintedHandoff Handoff { get; }
+
+    public AntiEntropyHandler AntiEntropyHandler { get; }
+
+    public AntiEntropyExchange Exchange { get; }
+
+    public AntiEntropyCounters AntiEntropyCounters { get; }
+
+    public AntiEntropyService AntiEntropy { get; }
 }
 
 internal sealed class FixedMembership(MembershipView view) : IMembership
@@ -142,8 +156,22 @@ internal sealed class FixedMembership(MembershipView view) : IMembership
     }
 }
 
-internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport
+internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport, IAntiEntropyTransport
 {
+    public Task<ulong[]> TreeNodesAsync(Member target, HashRanges ranges, int depth, IReadOnlyList<int> parents, CancellationToken cancellationToken)
+    {
+        var hashes = cluster.Reach(self, target.Id).AntiEntropyHandler.TreeNodes(ranges, depth, parents);
+        cluster.AfterCall(target.Id);
+        return Task.FromResult(hashes);
+    }
+
+    public Task<KeyHashPage> KeyHashesAsync(Member target, HashRanges ranges, IReadOnlyList<int> segments, byte[]? after, int max, CancellationToken cancellationToken)
+    {
+        var page = cluster.Reach(self, target.Id).AntiEntropyHandler.KeyHashes(ranges, segments, after, max);
+        cluster.AfterCall(target.Id);
+        return Task.FromResult(page);
+    }
+
     public async Task<KvObject?> CoordinateAsync(Member target, byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var stored = await cluster.Reach(self, target.Id).Handler.CoordinateAsync(key, mutation, level, cancellationToken);
