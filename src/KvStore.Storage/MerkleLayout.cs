@@ -7,21 +7,21 @@ namespace KvStore.Storage;
 
 /// <summary>
 /// How the anti-entropy tree is kept on disk, in two column families written in the same batch as
-/// the objects: "keyhashes" maps (ring position, 8 bytes big-endian) + key to the key's
-/// <see cref="ObjectHash"/> (8 bytes little-endian), so the keys of any stretch of the ring are one
-/// ordered range scan; "segments" maps a leaf segment (4 bytes big-endian) to its hash, the XOR of
-/// its keys' hashes (absent when zero).
+/// the objects: "positions" holds (ring position, 8 bytes big-endian) + key, with no value, for
+/// every stored key, so the keys of any stretch of the ring are one ordered range scan; it is
+/// written only when a key is created, not on every update. "segments" maps a leaf segment
+/// (4 bytes big-endian) to its hash, the XOR of its keys' <see cref="ObjectHash"/>es (absent when zero).
 /// </summary>
 internal static class MerkleLayout
 {
-    public const string KeyHashesFamily = "keyhashes";
+    public const string PositionsFamily = "positions";
     public const string SegmentsFamily = "segments";
 
     /// <summary>The meta entry that says the families are complete and in which layout; without it (an older directory) they are rebuilt at open.</summary>
     public const string FormatName = "merkle-format";
 
-    /// <summary>Layout version 1 with the segment bits: changing either rebuilds the tree from the objects.</summary>
-    public static readonly byte[] FormatValue = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"1/{Segments.Bits}"));
+    /// <summary>Layout version 2 with the segment bits: changing either rebuilds the tree from the objects.</summary>
+    public static readonly byte[] FormatValue = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"2/{Segments.Bits}"));
 
     public static byte[] IndexKey(ulong position, ReadOnlySpan<byte> key)
     {

@@ -33,15 +33,16 @@ public sealed partial class RocksObjectStore : IMerkleSource
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var hash = 0UL;
-        using var it = _db.NewIterator(_keyHashes);
+        using var it = _db.NewIterator(_positions);
         for (it.Seek(MerkleLayout.PositionKey(interval.First)); it.Valid(); it.Next())
         {
-            if (MerkleLayout.PositionOf(it.Key()) > interval.Last)
+            var indexKey = it.Key();
+            if (MerkleLayout.PositionOf(indexKey) > interval.Last)
             {
                 break;
             }
 
-            hash ^= MerkleLayout.HashOf(it.Value());
+            hash ^= StoredHash(indexKey[8..]);
         }
 
         return hash;
@@ -62,7 +63,7 @@ public sealed partial class RocksObjectStore : IMerkleSource
         }
 
         var result = new List<KeyHash>();
-        using var it = _db.NewIterator(_keyHashes);
+        using var it = _db.NewIterator(_positions);
         for (it.Seek(start); it.Valid() && result.Count < max; it.Next())
         {
             var indexKey = it.Key();
@@ -77,11 +78,19 @@ public sealed partial class RocksObjectStore : IMerkleSource
                 continue;
             }
 
-            result.Add(new KeyHash(indexKey[8..], position, MerkleLayout.HashOf(it.Value())));
+            var key = indexKey[8..];
+            result.Add(new KeyHash(key, position, StoredHash(key)));
         }
 
         return result;
     }
+
+    /// <summary>
+    /// The hash of a key's stored object. Read apart from the position scan, so an update landing
+    /// in between gives the newer hash: an exchange then sees a difference it repairs (a merge
+    /// changes nothing) or leaves for the next round.
+    /// </summary>
+    private ulong StoredHash(byte[] key) => _db.Get(key, _objects) is { } stored ? ObjectHash.Of(key, stored) : 0;
 
     /// <summary>
     /// Makes the tree families current before the writer starts: a directory written by this layout
@@ -100,13 +109,13 @@ public sealed partial class RocksObjectStore : IMerkleSource
         var started = Stopwatch.GetTimestamp();
 
         // Start from empty families: whatever an unfinished build or another layout left is not trusted.
-        foreach (var name in new[] { MerkleLayout.KeyHashesFamily, MerkleLayout.SegmentsFamily })
+        foreach (var name in new[] { MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily })
         {
             db.DropColumnFamily(name);
             db.CreateColumnFamily(new ColumnFamilyOptions(), name);
         }
 
-        var keyHashes = db.GetColumnFamily(MerkleLayout.KeyHashesFamily);
+        var positions = db.GetColumnFamily(MerkleLayout.PositionsFamily);
         var segments = db.GetColumnFamily(MerkleLayout.SegmentsFamily);
         var leaves = new ulong[Segments.Count];
         var count = 0L;
@@ -120,7 +129,7 @@ public sealed partial class RocksObjectStore : IMerkleSource
                     var key = it.Key();
                     var position = HashRing.KeyHash(key);
                     var hash = ObjectHash.Of(key, it.Value());
-                    batch.Put(MerkleLayout.IndexKey(position, key), MerkleLayout.Hash(hash), keyHashes);
+                    batch.Put(MerkleLayout.IndexKey(position, key), Array.Empty<byte>(), positions);
                     leaves[Segments.Of(position)] ^= hash;
                     if (++count % BuildBatch == 0)
                     {
@@ -182,7 +191,12 @@ public sealed partial class RocksObjectStore : IMerkleSource
         }
 
         var position = HashRing.KeyHash(key);
-        group.Batch.Put(MerkleLayout.IndexKey(position, key), MerkleLayout.Hash(hash), _keyHashes);
+        if (current is null)
+        {
+            // A new key: its place in the position index is written once, not on every update.
+            group.Batch.Put(MerkleLayout.IndexKey(position, key), Array.Empty<byte>(), _positions);
+        }
+
         var segment = Segments.Of(position);
         group.LeafChanges[segment] = group.LeafChanges.GetValueOrDefault(segment) ^ currentHash ^ hash;
     }

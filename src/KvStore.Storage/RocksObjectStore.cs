@@ -26,7 +26,7 @@ public sealed partial class RocksObjectStore : IObjectStore
     private readonly ColumnFamilyHandle _objects;
     private readonly ColumnFamilyHandle _hints;
     private readonly ColumnFamilyHandle _meta;
-    private readonly ColumnFamilyHandle _keyHashes;
+    private readonly ColumnFamilyHandle _positions;
     private readonly ColumnFamilyHandle _segments;
     private readonly WriteOptions _writeOptions;
     private readonly Channel<WriteItem> _queue;
@@ -44,7 +44,7 @@ public sealed partial class RocksObjectStore : IObjectStore
         _objects = db.GetColumnFamily(ObjectsFamily);
         _hints = db.GetColumnFamily(HintsFamily);
         _meta = db.GetColumnFamily(MetaFamily);
-        _keyHashes = db.GetColumnFamily(MerkleLayout.KeyHashesFamily);
+        _positions = db.GetColumnFamily(MerkleLayout.PositionsFamily);
         _segments = db.GetColumnFamily(MerkleLayout.SegmentsFamily);
         LoadTree();
         _hintCounts = CountHints(db, _hints);
@@ -91,7 +91,7 @@ public sealed partial class RocksObjectStore : IObjectStore
             // Added after the first release; SetCreateMissingColumnFamilies adds it to older directories.
             { HintsFamily, new ColumnFamilyOptions() },
             // Added with anti-entropy; an older directory gets them empty and its tree is built at open.
-            { MerkleLayout.KeyHashesFamily, new ColumnFamilyOptions() },
+            { MerkleLayout.PositionsFamily, new ColumnFamilyOptions() },
             { MerkleLayout.SegmentsFamily, new ColumnFamilyOptions() },
         };
 

@@ -36,7 +36,7 @@ public sealed class HintOptionsAndLayoutTests
         using (var db = RocksDb.Open(new DbOptions(), dir.Path, families))
         {
             db.DropColumnFamily("hints");
-            db.DropColumnFamily("keyhashes");
+            db.DropColumnFamily("positions");
             db.DropColumnFamily("segments");
             db.Remove("merkle-format"u8.ToArray(), db.GetColumnFamily("meta"));
         }

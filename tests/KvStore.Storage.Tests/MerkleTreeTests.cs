@@ -181,7 +181,7 @@ public sealed class MerkleTreeTests
         }
 
         using var db = RocksDb.Open(new DbOptions(), path, families);
-        db.DropColumnFamily(MerkleLayout.KeyHashesFamily);
+        db.DropColumnFamily(MerkleLayout.PositionsFamily);
         db.DropColumnFamily(MerkleLayout.SegmentsFamily);
         db.Remove(Encoding.UTF8.GetBytes(MerkleLayout.FormatName), db.GetColumnFamily(RocksObjectStore.MetaFamily));
     }
