@@ -29,7 +29,9 @@ internal static class BenchRunner
                 await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"loaded {settings.Records} records in {loadSeconds:0.0} s"));
             }
 
-            var callers = CreateCallers(settings, sessions, values);
+            // Paced callers wait between calls, on timers precise enough that the waits are not counted as latency.
+            using var ticking = settings.Pacing is null ? null : new TickingTimeProvider();
+            var callers = CreateCallers(settings, sessions, values, ticking ?? TimeProvider.System);
             return await MeasureAsync(settings, callers, loadSeconds, stderr, cancellationToken);
         }
         finally
@@ -81,18 +83,19 @@ internal static class BenchRunner
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
-    private static Caller[] CreateCallers(BenchSettings settings, ITargetSession[] sessions, ValuePool values)
+    private static Caller[] CreateCallers(BenchSettings settings, ITargetSession[] sessions, ValuePool values, TimeProvider time)
     {
         var inserts = new InsertCounter(settings.Records);
         // zeta(records) is O(records): computed once here rather than once per caller.
         var latestZeta = settings.Workload.ReadsLatest ? ZipfianGenerator.Zeta(settings.Records, ZipfianGenerator.YcsbConstant) : 0;
+        var plan = new CallerPlan(settings.Workload, values.Count, settings.BatchSize, settings.Pacing, time);
         var callers = new Caller[sessions.Length];
         for (var i = 0; i < callers.Length; i++)
         {
             KeyChooser keys = settings.Workload.ReadsLatest
                 ? new LatestKeyChooser(inserts, new ZipfianGenerator(settings.Records, ZipfianGenerator.YcsbConstant, latestZeta))
                 : KeyChooser.Create(settings.Distribution, settings.Records);
-            callers[i] = new Caller(sessions[i], settings.Workload, keys, inserts, values.Count, new Random(settings.CallerSeed(i)));
+            callers[i] = new Caller(sessions[i], plan, i, keys, inserts, new Random(settings.CallerSeed(i)));
         }
 
         return callers;
@@ -111,7 +114,7 @@ internal static class BenchRunner
         for (var i = 0; i < callers.Length; i++)
         {
             var caller = callers[i];
-            loops[i] = Task.Run(() => caller.RunAsync(measureStart, measureEnd, stop.Token), CancellationToken.None);
+            loops[i] = Task.Run(() => caller.RunAsync(started, measureStart, measureEnd, stop.Token), CancellationToken.None);
         }
 
         var all = Task.WhenAll(loops);
@@ -125,7 +128,7 @@ internal static class BenchRunner
 
         var merged = new LongHistogram(Caller.HighestMicros, 3);
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        var operations = new long[5];
+        var operations = new long[Workload.OperationCount];
         foreach (var caller in callers)
         {
             merged.Add(caller.Histogram);
@@ -149,7 +152,7 @@ internal static class BenchRunner
             }
         }
 
-        return new BenchResult(settings, loadSeconds, merged.TotalCount, settings.Duration.TotalSeconds, Latency.From(merged), errors, byName);
+        return new BenchResult(settings, loadSeconds, operations.Sum(), merged.TotalCount, settings.Duration.TotalSeconds, Latency.From(merged), errors, byName);
     }
 
     public static string OperationName(Operation operation) => operation switch
@@ -158,6 +161,7 @@ internal static class BenchRunner
         Operation.Update => "update",
         Operation.Insert => "insert",
         Operation.ReadModifyWrite => "readModifyWrite",
+        Operation.BatchPut => "batchPut",
         _ => "empty",
     };
 
