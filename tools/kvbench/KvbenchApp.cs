@@ -30,11 +30,12 @@ internal static class KvbenchApp
           empty  100% gRPC health check: the cost of a call that does no work (kvstore only)
           batch  Batch calls of --batch-size puts of fresh values (kvstore only); throughput counts
                  operations, latency is per call, and a failed operation in a batch counts by status
-        kvbench report writes docs/BENCHMARKS.md and its chart from the JSON results of bench/run.
         YCSB's workload E (short range scans) is left out: KvStore has no range scan, because keys
         are hashed across the ring rather than kept in order.
         Exit codes: 0 done; 1 more than 1% of operations failed, or loading failed; 2 bad usage or
         an endpoint that does not answer.
+        kvbench report writes docs/BENCHMARKS.md and its chart from the JSON results that bench/run
+        collects (see kvbench report --help).
         """;
 
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, CancellationToken cancellationToken)
@@ -42,6 +43,7 @@ internal static class KvbenchApp
         var options = new Options();
         var root = new RootCommand(Description);
         options.AddTo(root);
+        root.Subcommands.Add(Report.ReportCommand.Create(stdout, stderr));
         root.SetAction((result, ct) => RunAsync(result, options, stdout, stderr, stderrIsTerminal, ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
