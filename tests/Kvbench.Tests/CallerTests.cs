@@ -60,6 +60,22 @@ public sealed class CallerTests
     }
 
     [Fact]
+    public void A_closed_loop_counts_the_calls_that_ended_in_the_window_even_if_they_began_before_it()
+    {
+        var time = new SimulatedTime();
+        var session = new SimulatedSession(time, _ => TimeSpan.FromMilliseconds(300));
+        var caller = new Caller(session, new CallerPlan(Workload.Batch, 16, 10, null, time), 0, KeyChooser.Create(Distribution.Uniform, 10), new InsertCounter(10), new Random(1));
+        var ms = TimeSpan.TicksPerMillisecond;
+
+        var run = caller.RunAsync(runStart: 0, measureStart: 500 * ms, measureEnd: 1500 * ms, CancellationToken.None);
+
+        Assert.True(run.IsCompleted);
+        // Calls end at 300, 600, 900, 1200 and 1500 ms: the last four in the window, one of them begun before it.
+        Assert.Equal(4, caller.Histogram.TotalCount);
+        Assert.Equal(40, caller.Operations[(int)Operation.BatchPut]);
+    }
+
+    [Fact]
     public void A_batch_counts_its_operations_and_each_failed_one_by_status()
     {
         var time = new SimulatedTime();

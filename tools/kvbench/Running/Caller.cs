@@ -63,8 +63,8 @@ internal sealed class Caller
 
     /// <summary>
     /// Runs from <paramref name="runStart"/> until <paramref name="measureEnd"/> (timestamps of the
-    /// plan's clock) or until <paramref name="stop"/> is cancelled, recording the calls timed from
-    /// <paramref name="measureStart"/> on that ended by <paramref name="measureEnd"/>.
+    /// plan's clock) or until <paramref name="stop"/> is cancelled, recording the calls of the
+    /// window from <paramref name="measureStart"/> to <paramref name="measureEnd"/> (see <see cref="InWindow"/>).
     /// </summary>
     public async Task RunAsync(long runStart, long measureStart, long measureEnd, CancellationToken stop)
     {
@@ -123,7 +123,7 @@ internal sealed class Caller
 
             var ended = time.GetTimestamp();
             Volatile.Write(ref _completed, _completed + opsPerCall);
-            if (timedFrom < measureStart || ended > measureEnd)
+            if (!InWindow(timedFrom, ended, measureStart, measureEnd))
             {
                 continue;
             }
@@ -155,6 +155,16 @@ internal sealed class Caller
             }
         }
     }
+
+    /// <summary>
+    /// Whether a call counts. A closed loop counts the calls that ended in the window, whenever they
+    /// started: counting only calls that both started and ended in it would leave out the calls
+    /// that straddle its start, and undercount by about one call's length out of the window's
+    /// (a lot for batches of a few hundred milliseconds in a short window). A paced caller counts
+    /// the calls that fell due in the window and ended in it, which is the schedule it was asked for.
+    /// </summary>
+    private bool InWindow(long timedFrom, long ended, long measureStart, long measureEnd) =>
+        ended <= measureEnd && (_plan.Pacing is null ? ended >= measureStart : timedFrom >= measureStart);
 
     private Task RunAsync(Operation operation, CancellationToken stop)
     {
