@@ -29,6 +29,9 @@ internal static class SvgLineChart
     private const double Bottom = Height - 100;
     private const string Font = "font-family=\"sans-serif\"";
 
+    /// <summary>A generous average width of a character of 12-pixel sans-serif, to lay out the legend without measuring text.</summary>
+    private const double CharWidth = 7;
+
     public static string Render(LineChart chart)
     {
         var points = chart.Series.SelectMany(s => s.Points).ToList();
@@ -88,15 +91,22 @@ internal static class SvgLineChart
             Line(svg, "  </g>");
         }
 
-        // Legend, in a row under the x label.
+        // Legend, in rows under the x label; an entry that would run off the right edge starts a new row.
         var legendX = Left;
-        var legendY = Height - 26.0;
+        var legendY = Height - 34.0;
         foreach (var series in chart.Series)
         {
+            var width = 34 + (series.Name.Length * CharWidth);
+            if (legendX > Left && legendX + width > Width - 10)
+            {
+                legendX = Left;
+                legendY += 20;
+            }
+
             var dash = series.Dashed ? " stroke-dasharray=\"7 5\"" : "";
             Line(svg, $"""  <line x1="{N(legendX)}" y1="{N(legendY - 4)}" x2="{N(legendX + 28)}" y2="{N(legendY - 4)}" stroke="{Escape(series.Color)}" stroke-width="2.5"{dash}/>""");
             Line(svg, $"""  <text x="{N(legendX + 34)}" y="{N(legendY)}" font-size="12" {Font}>{Escape(series.Name)}</text>""");
-            legendX += 34 + (series.Name.Length * 7) + 24;
+            legendX += width + 24;
         }
 
         Line(svg, "</svg>");
