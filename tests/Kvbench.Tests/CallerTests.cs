@@ -45,6 +45,37 @@ public sealed class CallerTests
     }
 
     [Fact]
+    public void A_paced_call_due_in_the_window_counts_even_if_it_ends_after_it()
+    {
+        var time = new SimulatedTime();
+        // The last call (due at 1990 ms) takes a second: it ends after the window, and still counts.
+        var session = new SimulatedSession(time, call => call == 199 ? TimeSpan.FromSeconds(1) : OneMs);
+        var caller = Paced(session, time, Workload.Put, rate: 100);
+
+        Run(caller);
+
+        Assert.Equal(200, caller.Histogram.TotalCount);
+        Assert.InRange(caller.Histogram.GetMaxValue(), 999_000, 1_001_000);
+    }
+
+    [Fact]
+    public void Paced_calls_due_in_the_window_but_unanswered_when_the_run_stops_count_as_unfinished()
+    {
+        var time = new SimulatedTime();
+        using var stop = new CancellationTokenSource();
+        // Call 190 (due at 1900 ms) hangs until the run is stopped; calls 190 to 199 were due in the window.
+        var session = new SimulatedSession(time, _ => OneMs) { Hang = call => call == 190 ? stop : null };
+        var caller = Paced(session, time, Workload.Batch, rate: 1000, batchSize: 10);
+
+        var run = caller.RunAsync(runStart: 0, measureStart: 0, measureEnd: Window, stop.Token);
+
+        Assert.True(run.IsCompleted);
+        Assert.Equal(190, caller.Histogram.TotalCount);
+        Assert.Equal(10 * 10, caller.Errors[Caller.UnfinishedError]);
+        Assert.Equal(10 * 10, caller.ErrorCount);
+    }
+
+    [Fact]
     public void A_closed_loop_records_the_same_stall_once()
     {
         var time = new SimulatedTime();

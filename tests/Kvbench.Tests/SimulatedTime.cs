@@ -49,6 +49,9 @@ internal sealed class SimulatedSession(SimulatedTime time, Func<long, TimeSpan> 
     /// <summary>Whether a call fails as a whole, by call number.</summary>
     public Func<long, bool> FailCall { get; init; } = _ => false;
 
+    /// <summary>A call that never answers: it stops the run with the source returned for its call number, as the runner's timer would.</summary>
+    public Func<long, CancellationTokenSource?> Hang { get; init; } = _ => null;
+
     public long Calls => _calls;
 
     public Task ReadAsync(long record, CancellationToken cancellationToken) => Call();
@@ -74,6 +77,12 @@ internal sealed class SimulatedSession(SimulatedTime time, Func<long, TimeSpan> 
     private Task Call()
     {
         var call = _calls++;
+        if (Hang(call) is { } stop)
+        {
+            stop.Cancel();
+            return Task.FromCanceled(stop.Token);
+        }
+
         time.Advance(duration(call));
         return FailCall(call)
             ? Task.FromException(new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "simulated")))

@@ -19,7 +19,9 @@ internal static class KvbenchApp
         for --warmup seconds, which are not recorded, then for --duration seconds, which are. With
         --rate the callers share that many operations a second instead, each sending on a fixed
         schedule, and a call's latency counts from when it was due, so a stall that delays the calls
-        behind it shows in their latencies rather than vanishing from the record.
+        behind it shows in their latencies rather than vanishing from the record. The calls due in
+        the measured window get as long again to finish; any still unanswered count as failed
+        (Unfinished).
         Workloads (YCSB core workloads on KvStore's register API, and baselines):
           A      50% read, 50% update
           B      95% read, 5% update

@@ -107,8 +107,9 @@ internal static class BenchRunner
         var measureStart = started + (long)(settings.Warmup.TotalSeconds * Stopwatch.Frequency);
         var measureEnd = measureStart + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // Cuts off the calls still in flight at the end, whose latency would fall outside the window anyway.
-        stop.CancelAfter(settings.Warmup + settings.Duration);
+        // Cuts off the calls still in flight at the end: a closed loop's would end outside the
+        // window; a paced run first gives the calls due in the window a grace period to finish.
+        stop.CancelAfter(settings.Warmup + settings.Duration + (settings.Pacing is null ? TimeSpan.Zero : Pacing.Grace(settings.Duration)));
 
         var loops = new Task[callers.Length];
         for (var i = 0; i < callers.Length; i++)

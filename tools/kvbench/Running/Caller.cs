@@ -19,6 +19,9 @@ internal sealed class Caller
     /// <summary>Latencies up to a minute, in microseconds, to 3 significant digits.</summary>
     public const long HighestMicros = 60_000_000;
 
+    /// <summary>The error name of a paced call that fell due in the window but was not answered by the end of the grace period.</summary>
+    public const string UnfinishedError = "Unfinished";
+
     private readonly ITargetSession _session;
     private readonly CallerPlan _plan;
     private readonly int _index;
@@ -70,8 +73,14 @@ internal sealed class Caller
     {
         var time = _plan.Time;
         var opsPerCall = _plan.Workload.OperationsPerCall(_plan.BatchSize);
-        for (long call = 0; !stop.IsCancellationRequested; call++)
+        for (long call = 0; ; call++)
         {
+            if (stop.IsCancellationRequested)
+            {
+                CountUnfinished(runStart, measureStart, measureEnd, call);
+                return;
+            }
+
             long timedFrom;
             if (_plan.Pacing is { } pacing)
             {
@@ -90,6 +99,7 @@ internal sealed class Caller
                     }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested)
                     {
+                        CountUnfinished(runStart, measureStart, measureEnd, call);
                         return;
                     }
                 }
@@ -113,7 +123,9 @@ internal sealed class Caller
             }
             catch (Exception) when (stop.IsCancellationRequested)
             {
-                // Cut off at the end of the run (or by Ctrl+C): outside the window, not a failure.
+                // Cut off at the end of the run (or by Ctrl+C): outside a closed loop's window, so
+                // not a failure; a paced call that was due in the window did not finish in time.
+                CountUnfinished(runStart, measureStart, measureEnd, call);
                 return;
             }
             catch (Exception e)
@@ -161,10 +173,39 @@ internal sealed class Caller
     /// started: counting only calls that both started and ended in it would leave out the calls
     /// that straddle its start, and undercount by about one call's length out of the window's
     /// (a lot for batches of a few hundred milliseconds in a short window). A paced caller counts
-    /// the calls that fell due in the window and ended in it, which is the schedule it was asked for.
+    /// the calls that fell due in the window, whenever they ended: the runner gives them a grace
+    /// period after the window (<see cref="Pacing.Grace"/>), so that a store that fell behind shows
+    /// it in their latencies instead of its slowest calls being cut off.
     /// </summary>
     private bool InWindow(long timedFrom, long ended, long measureStart, long measureEnd) =>
-        ended <= measureEnd && (_plan.Pacing is null ? ended >= measureStart : timedFrom >= measureStart);
+        _plan.Pacing is null ? ended >= measureStart && ended <= measureEnd : timedFrom >= measureStart;
+
+    /// <summary>
+    /// When a paced run is stopped, counts the calls from <paramref name="call"/> on that fell due in
+    /// the window as failed ("Unfinished"): the store was so far behind that they were not answered
+    /// even in the grace period, and leaving them out would report only the calls it managed.
+    /// </summary>
+    private void CountUnfinished(long runStart, long measureStart, long measureEnd, long call)
+    {
+        if (_plan.Pacing is not { } pacing)
+        {
+            return;
+        }
+
+        long unfinished = 0;
+        for (var due = pacing.Due(runStart, _plan.Time.TimestampFrequency, _index, call); due < measureEnd; due = pacing.Due(runStart, _plan.Time.TimestampFrequency, _index, ++call))
+        {
+            if (due >= measureStart)
+            {
+                unfinished++;
+            }
+        }
+
+        if (unfinished > 0)
+        {
+            CountErrors(UnfinishedError, unfinished * _plan.Workload.OperationsPerCall(_plan.BatchSize));
+        }
+    }
 
     private Task RunAsync(Operation operation, CancellationToken stop)
     {

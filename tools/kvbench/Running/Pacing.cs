@@ -22,6 +22,12 @@ internal sealed record Pacing(double OperationsPerSecond, int Callers, int Opera
     /// </summary>
     public static readonly TimeSpan EarlySend = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// How long a paced run goes on after its window so that the calls that fell due in the window
+    /// can finish: as long as the window itself. A call still unanswered then counts as failed.
+    /// </summary>
+    public static TimeSpan Grace(TimeSpan window) => window;
+
     /// <summary>Seconds between two calls of one caller.</summary>
     public double CallInterval => Callers * OperationsPerCall / OperationsPerSecond;
 
