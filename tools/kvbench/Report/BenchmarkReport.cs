@@ -238,7 +238,7 @@ internal static class BenchmarkReport
             return;
         }
 
-        md.Append("What bench/run ran, in order (`$RUN` is its temporary folder; unrecorded warm-ups have no `--json-out`):\n\n```sh\n");
+        md.Append("What bench/run ran, in order (`$RUN` is its temporary folder and `$CLUSTER_KEY` the random cluster key it made; the unrecorded warm-ups are the kvbench runs without `--json-out`):\n\n```sh\n");
         md.Append(r.Commands.TrimEnd('\n'));
         md.Append("\n```\n\n");
     }
