@@ -92,4 +92,38 @@ public sealed class EndToEndTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Equal("latest", json.RootElement.GetProperty("distribution").GetString());
         Assert.True(json.RootElement.GetProperty("operations").GetProperty("insert").GetInt64() > 0);
     }
+
+    [Fact]
+    public async Task A_batch_run_counts_operations_and_calls()
+    {
+        var run = await Kvbench.RunAsync(
+            "--workload", "batch", "--batch-size", "10", "--records", "100", "--duration", "1", "--warmup", "0", "--concurrency", "2",
+            "--setup", "kvstore-1", "--output", "json", "--endpoints", server.Endpoint);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        var root = json.RootElement;
+        Assert.Equal("kvstore-1", root.GetProperty("setup").GetString());
+        Assert.Equal(10, root.GetProperty("batchSize").GetInt32());
+        Assert.Equal(0, root.GetProperty("errorCount").GetInt64());
+        var calls = root.GetProperty("calls").GetInt64();
+        Assert.True(calls > 0, run.Stdout);
+        Assert.Equal(calls * 10, root.GetProperty("ops").GetInt64());
+        Assert.Equal(calls * 10, root.GetProperty("operations").GetProperty("batchPut").GetInt64());
+        Assert.True(root.GetProperty("callsPerSecond").GetDouble() > 0, run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_paced_run_sends_no_more_than_its_rate()
+    {
+        var run = await Kvbench.RunAsync(
+            "--workload", "put", "--rate", "200", "--records", "100", "--duration", "2", "--warmup", "0.5", "--concurrency", "4",
+            "--endpoints", server.Endpoint);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("rate         target 200 ops/s, achieved ", run.Stdout);
+        var ops = long.Parse(System.Text.RegularExpressions.Regex.Match(run.Stdout, @"\((\d+) ops\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        // 400 calls fall due in the window; a loaded machine may still be finishing a few at its end.
+        Assert.InRange(ops, 300, 400);
+    }
 }

@@ -11,6 +11,11 @@ public sealed class UsageTests
     [InlineData("--target", "mysql")]
     [InlineData("--endpoints", "not a host")]
     [InlineData("--target", "etcd", "--workload", "empty")]
+    [InlineData("--target", "redis", "--workload", "batch")]
+    [InlineData("--workload", "put", "--batch-size", "10")]
+    [InlineData("--workload", "batch", "--batch-size", "0")]
+    [InlineData("--rate", "0")]
+    [InlineData("--rate", "-5")]
     public async Task Bad_usage_exits_2_with_a_message(params string[] args)
     {
         var run = await Kvbench.RunAsync(args);

@@ -11,6 +11,9 @@ internal enum TargetKind
 }
 
 /// <summary>Everything one run is parameterised by, as parsed and validated from the command line.</summary>
+/// <param name="BatchSize">Puts in each call of the batch workload.</param>
+/// <param name="Rate">Operations per second the callers share (--rate), or null for closed loops.</param>
+/// <param name="Setup">What the run measured, in the caller's words (--setup); kept in the JSON for kvbench report.</param>
 internal sealed record BenchSettings(
     TargetKind Target,
     IReadOnlyList<Endpoint> Endpoints,
@@ -24,8 +27,17 @@ internal sealed record BenchSettings(
     TimeSpan Warmup,
     string Consistency,
     long Seed,
-    bool Progress)
+    bool Progress,
+    int BatchSize = 100,
+    double? Rate = null,
+    string? Setup = null)
 {
+    /// <summary>Operations in one call: the batch size for the batch workload, else one.</summary>
+    public int OperationsPerCall => Workload.OperationsPerCall(BatchSize);
+
+    /// <summary>The open-loop schedule of a run with --rate; null for closed loops.</summary>
+    public Running.Pacing? Pacing => Rate is { } rate ? new Running.Pacing(rate, Concurrency, OperationsPerCall) : null;
+
     /// <summary>The seed of caller <paramref name="caller"/>'s random source: distinct per caller, fixed by --seed.</summary>
     public int CallerSeed(int caller) => unchecked((int)Seed ^ (int)(Seed >> 32) ^ ((caller + 1) * -1640531527));
 }

@@ -16,8 +16,13 @@ internal static class KvbenchApp
         kvbench: a YCSB-style load generator for KvStore, with etcd and redis as references.
 
         Each of --concurrency callers runs a closed loop (send, wait for the answer, send the next)
-        for --warmup seconds, which are not recorded, then for --duration seconds, which are.
-        Workloads (YCSB core workloads on KvStore's register API):
+        for --warmup seconds, which are not recorded, then for --duration seconds, which are. With
+        --rate the callers share that many operations a second instead, each sending on a fixed
+        schedule, and a call's latency counts from when it was due, so a stall that delays the calls
+        behind it shows in their latencies rather than vanishing from the record. The calls due in
+        the measured window get as long again to finish; any still unanswered count as failed
+        (Unfinished).
+        Workloads (YCSB core workloads on KvStore's register API, and baselines):
           A      50% read, 50% update
           B      95% read, 5% update
           C      100% read
@@ -25,10 +30,14 @@ internal static class KvbenchApp
           F      50% read, 50% read-modify-write (Get, then Put with the read's context)
           put    100% put of a fresh random value to the record keys
           empty  100% gRPC health check: the cost of a call that does no work (kvstore only)
+          batch  Batch calls of --batch-size puts of fresh values (kvstore only); throughput counts
+                 operations, latency is per call, and a failed operation in a batch counts by status
         YCSB's workload E (short range scans) is left out: KvStore has no range scan, because keys
         are hashed across the ring rather than kept in order.
         Exit codes: 0 done; 1 more than 1% of operations failed, or loading failed; 2 bad usage or
         an endpoint that does not answer.
+        kvbench report writes docs/BENCHMARKS.md and its chart from the JSON results that bench/run
+        collects (see kvbench report --help).
         """;
 
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, CancellationToken cancellationToken)
@@ -36,6 +45,7 @@ internal static class KvbenchApp
         var options = new Options();
         var root = new RootCommand(Description);
         options.AddTo(root);
+        root.Subcommands.Add(Report.ReportCommand.Create(stdout, stderr));
         root.SetAction((result, ct) => RunAsync(result, options, stdout, stderr, stderrIsTerminal, ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -116,7 +126,7 @@ internal static class KvbenchApp
     {
         public Option<string> Workload { get; } = new("--workload", "-w")
         {
-            Description = "A, B, C, D, F, put or empty (see above)",
+            Description = "A, B, C, D, F, put, empty or batch (see above)",
             DefaultValueFactory = _ => "A",
         };
 
@@ -199,6 +209,25 @@ internal static class KvbenchApp
             HelpName = "FILE",
         };
 
+        public Option<int> BatchSize { get; } = new("--batch-size")
+        {
+            Description = "Puts in each Batch call of --workload batch",
+            HelpName = "OPERATIONS",
+            DefaultValueFactory = _ => 100,
+        };
+
+        public Option<double?> Rate { get; } = new("--rate")
+        {
+            Description = "Operations per second, shared evenly by the callers, each on a fixed schedule; latency counts from when each call was due. Default: closed loops, as fast as answers come",
+            HelpName = "OPS",
+        };
+
+        public Option<string?> Setup { get; } = new("--setup")
+        {
+            Description = "What is being measured (e.g. kvstore-3), recorded in the JSON result for kvbench report",
+            HelpName = "NAME",
+        };
+
         public Option<bool> Progress { get; } = new("--progress")
         {
             Description = "Print a progress line on stderr every second (the default when stderr is a terminal)",
@@ -219,7 +248,7 @@ internal static class KvbenchApp
                 }
                 else if (Kvbench.Workload.Find(name) is null)
                 {
-                    r.AddError($"Unknown workload '{name}'; use A, B, C, D, F, put or empty.");
+                    r.AddError($"Unknown workload '{name}'; use A, B, C, D, F, put, empty or batch.");
                 }
             });
             Positive(Records, "--records");
@@ -238,6 +267,20 @@ internal static class KvbenchApp
                     r.AddError("--duration must be more than 0 and at most 86400 seconds.");
                 }
             });
+            BatchSize.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() is < 1 or > 100_000)
+                {
+                    r.AddError("--batch-size must be 1 to 100000 operations.");
+                }
+            });
+            Rate.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<double?>() is not (> 0 and <= 100_000_000))
+                {
+                    r.AddError("--rate must be more than 0 and at most 100000000 operations a second.");
+                }
+            });
             Warmup.Validators.Add(r =>
             {
                 if (!(r.GetValueOrDefault<double>() is >= 0 and <= 86_400))
@@ -245,7 +288,7 @@ internal static class KvbenchApp
                     r.AddError("--warmup must be 0 to 86400 seconds.");
                 }
             });
-            foreach (Option option in new Option[] { Workload, Target, Endpoints, Records, NoLoad, ValueSize, Concurrency, Duration, Warmup, Distribution, Consistency, Seed, Output, JsonOut, Progress })
+            foreach (Option option in new Option[] { Workload, Target, Endpoints, Records, NoLoad, ValueSize, Concurrency, Duration, Warmup, Distribution, Consistency, Seed, BatchSize, Rate, Setup, Output, JsonOut, Progress })
             {
                 root.Options.Add(option);
             }
@@ -277,6 +320,18 @@ internal static class KvbenchApp
                 return null;
             }
 
+            if (workload.Batched && target != TargetKind.KvStore)
+            {
+                error = "--workload batch is KvStore's Batch call; it has no counterpart for this target.";
+                return null;
+            }
+
+            if (!workload.Batched && result.GetResult(BatchSize) is { Implicit: false })
+            {
+                error = "--batch-size applies to --workload batch only.";
+                return null;
+            }
+
             var defaultPort = target switch
             {
                 TargetKind.Etcd => 2379,
@@ -302,7 +357,10 @@ internal static class KvbenchApp
                 TimeSpan.FromSeconds(result.GetValue(Warmup)),
                 result.GetValue(Consistency)!,
                 result.GetValue(Seed) ?? Random.Shared.NextInt64(1, 1L << 53),
-                result.GetValue(Progress) || stderrIsTerminal);
+                result.GetValue(Progress) || stderrIsTerminal,
+                result.GetValue(BatchSize),
+                result.GetValue(Rate),
+                result.GetValue(Setup));
         }
     }
 }

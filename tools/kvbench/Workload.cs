@@ -8,6 +8,9 @@ internal enum Operation
     Insert = 2,
     ReadModifyWrite = 3,
     Empty = 4,
+
+    /// <summary>One Batch call of --batch-size puts; counted as that many operations.</summary>
+    BatchPut = 5,
 }
 
 /// <summary>
@@ -21,8 +24,11 @@ internal enum Operation
 /// across the ring and no node holds a key range in order. Emulating a scan with many Gets would
 /// measure something else under E's name.
 /// </remarks>
-internal sealed record Workload(string Name, string Description, double Read, double Update, double Insert, double ReadModifyWrite, double Empty)
+internal sealed record Workload(string Name, string Description, double Read, double Update, double Insert, double ReadModifyWrite, double Empty, double BatchPut = 0)
 {
+    /// <summary>How many values <see cref="Operation"/> has, for arrays indexed by it.</summary>
+    public const int OperationCount = 6;
+
     public static readonly Workload A = new("A", "50% read, 50% update", 0.5, 0.5, 0, 0, 0);
     public static readonly Workload B = new("B", "95% read, 5% update", 0.95, 0.05, 0, 0, 0);
     public static readonly Workload C = new("C", "100% read", 1, 0, 0, 0, 0);
@@ -30,8 +36,15 @@ internal sealed record Workload(string Name, string Description, double Read, do
     public static readonly Workload F = new("F", "50% read, 50% read-modify-write", 0.5, 0, 0, 0.5, 0);
     public static readonly Workload Put = new("put", "100% put of a fresh value", 0, 1, 0, 0, 0);
     public static readonly Workload EmptyCall = new("empty", "100% gRPC health check (the empty-call baseline)", 0, 0, 0, 0, 1);
+    public static readonly Workload Batch = new("batch", "Batch calls of puts of fresh values", 0, 0, 0, 0, 0, BatchPut: 1);
 
-    public static IReadOnlyList<Workload> All { get; } = [A, B, C, D, F, Put, EmptyCall];
+    public static IReadOnlyList<Workload> All { get; } = [A, B, C, D, F, Put, EmptyCall, Batch];
+
+    /// <summary>Whether each call carries --batch-size operations rather than one.</summary>
+    public bool Batched => BatchPut > 0;
+
+    /// <summary>Operations one call of this workload carries.</summary>
+    public int OperationsPerCall(int batchSize) => Batched ? batchSize : 1;
 
     /// <summary>Reads go to recently inserted records (workload D) rather than by --distribution.</summary>
     public bool ReadsLatest => Insert > 0;
@@ -79,8 +92,15 @@ internal sealed record Workload(string Name, string Description, double Read, do
             return Operation.ReadModifyWrite;
         }
 
-        // Empty, or rounding at the very top of the range: the last operation with a share.
-        return Empty > 0 ? Operation.Empty
+        u -= ReadModifyWrite;
+        if (u < Empty)
+        {
+            return Operation.Empty;
+        }
+
+        // A batch, or rounding at the very top of the range: the last operation with a share.
+        return BatchPut > 0 ? Operation.BatchPut
+            : Empty > 0 ? Operation.Empty
             : ReadModifyWrite > 0 ? Operation.ReadModifyWrite
             : Insert > 0 ? Operation.Insert
             : Update > 0 ? Operation.Update

@@ -29,7 +29,9 @@ internal static class BenchRunner
                 await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"loaded {settings.Records} records in {loadSeconds:0.0} s"));
             }
 
-            var callers = CreateCallers(settings, sessions, values);
+            // Paced callers wait between calls, on timers precise enough that the waits are not counted as latency.
+            using var ticking = settings.Pacing is null ? null : new TickingTimeProvider();
+            var callers = CreateCallers(settings, sessions, values, ticking ?? TimeProvider.System);
             return await MeasureAsync(settings, callers, loadSeconds, stderr, cancellationToken);
         }
         finally
@@ -81,18 +83,19 @@ internal static class BenchRunner
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
-    private static Caller[] CreateCallers(BenchSettings settings, ITargetSession[] sessions, ValuePool values)
+    private static Caller[] CreateCallers(BenchSettings settings, ITargetSession[] sessions, ValuePool values, TimeProvider time)
     {
         var inserts = new InsertCounter(settings.Records);
         // zeta(records) is O(records): computed once here rather than once per caller.
         var latestZeta = settings.Workload.ReadsLatest ? ZipfianGenerator.Zeta(settings.Records, ZipfianGenerator.YcsbConstant) : 0;
+        var plan = new CallerPlan(settings.Workload, values.Count, settings.BatchSize, settings.Pacing, time);
         var callers = new Caller[sessions.Length];
         for (var i = 0; i < callers.Length; i++)
         {
             KeyChooser keys = settings.Workload.ReadsLatest
                 ? new LatestKeyChooser(inserts, new ZipfianGenerator(settings.Records, ZipfianGenerator.YcsbConstant, latestZeta))
                 : KeyChooser.Create(settings.Distribution, settings.Records);
-            callers[i] = new Caller(sessions[i], settings.Workload, keys, inserts, values.Count, new Random(settings.CallerSeed(i)));
+            callers[i] = new Caller(sessions[i], plan, i, keys, inserts, new Random(settings.CallerSeed(i)));
         }
 
         return callers;
@@ -104,14 +107,15 @@ internal static class BenchRunner
         var measureStart = started + (long)(settings.Warmup.TotalSeconds * Stopwatch.Frequency);
         var measureEnd = measureStart + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // Cuts off the calls still in flight at the end, whose latency would fall outside the window anyway.
-        stop.CancelAfter(settings.Warmup + settings.Duration);
+        // Cuts off the calls still in flight at the end: a closed loop's would end outside the
+        // window; a paced run first gives the calls due in the window a grace period to finish.
+        stop.CancelAfter(settings.Warmup + settings.Duration + (settings.Pacing is null ? TimeSpan.Zero : Pacing.Grace(settings.Duration)));
 
         var loops = new Task[callers.Length];
         for (var i = 0; i < callers.Length; i++)
         {
             var caller = callers[i];
-            loops[i] = Task.Run(() => caller.RunAsync(measureStart, measureEnd, stop.Token), CancellationToken.None);
+            loops[i] = Task.Run(() => caller.RunAsync(started, measureStart, measureEnd, stop.Token), CancellationToken.None);
         }
 
         var all = Task.WhenAll(loops);
@@ -125,7 +129,7 @@ internal static class BenchRunner
 
         var merged = new LongHistogram(Caller.HighestMicros, 3);
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        var operations = new long[5];
+        var operations = new long[Workload.OperationCount];
         foreach (var caller in callers)
         {
             merged.Add(caller.Histogram);
@@ -149,7 +153,7 @@ internal static class BenchRunner
             }
         }
 
-        return new BenchResult(settings, loadSeconds, merged.TotalCount, settings.Duration.TotalSeconds, Latency.From(merged), errors, byName);
+        return new BenchResult(settings, loadSeconds, operations.Sum(), merged.TotalCount, settings.Duration.TotalSeconds, Latency.From(merged), errors, byName);
     }
 
     public static string OperationName(Operation operation) => operation switch
@@ -158,6 +162,7 @@ internal static class BenchRunner
         Operation.Update => "update",
         Operation.Insert => "insert",
         Operation.ReadModifyWrite => "readModifyWrite",
+        Operation.BatchPut => "batchPut",
         _ => "empty",
     };
 

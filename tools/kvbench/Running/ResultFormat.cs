@@ -12,11 +12,21 @@ internal static class ResultFormat
         var s = r.Settings;
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"workload     {s.Workload.Name} ({s.Workload.Description}), {DistributionText(s)}");
+        if (s.Setup is not null)
+        {
+            text.AppendLine(inv, $"setup        {s.Setup}");
+        }
+
+        text.AppendLine(inv, $"workload     {s.Workload.Name} ({s.Workload.Description}{BatchText(s)}), {DistributionText(s)}");
         text.AppendLine(inv, $"target       {TargetName(s.Target)} at {string.Join(',', s.Endpoints)}{(s.Target == TargetKind.KvStore ? $", consistency {s.Consistency}" : "")}");
         text.AppendLine(inv, $"parameters   {s.Records} records{LoadText(r)}, {s.ValueSize}-byte values, {s.Concurrency} callers, {s.Duration.TotalSeconds:0.###} s after {s.Warmup.TotalSeconds:0.###} s warm-up, seed {s.Seed}");
-        text.AppendLine(inv, $"throughput   {r.Throughput:0.0} ops/s ({r.Ops} ops)");
-        text.AppendLine(inv, $"latency ms   p50 {r.Latency.P50:0.000}  p95 {r.Latency.P95:0.000}  p99 {r.Latency.P99:0.000}  p99.9 {r.Latency.P999:0.000}  max {r.Latency.Max:0.000}");
+        text.AppendLine(inv, $"throughput   {r.Throughput:0.0} ops/s ({r.Ops} ops){(s.Workload.Batched ? $" in {r.CallRate:0.0} calls/s ({r.Calls} calls)" : "")}");
+        if (s.Rate is { } rate)
+        {
+            text.AppendLine(inv, $"rate         target {rate:0.#} ops/s, achieved {r.Throughput:0.0} ops/s; latency counted from when each call was due");
+        }
+
+        text.AppendLine(inv, $"latency ms   {(s.Workload.Batched ? "per call: " : "")}p50 {r.Latency.P50:0.000}  p95 {r.Latency.P95:0.000}  p99 {r.Latency.P99:0.000}  p99.9 {r.Latency.P999:0.000}  max {r.Latency.Max:0.000}");
         text.AppendLine(inv, $"operations   {(r.Operations.Count == 0 ? "none" : string.Join(", ", r.Operations.Select(o => $"{o.Key} {o.Value}")))}");
         text.AppendLine(inv, $"errors       {(r.Errors.Count == 0 ? "none" : string.Join(", ", r.Errors.Select(e => $"{e.Key} {e.Value}")) + string.Create(inv, $" ({r.FailedFraction:0.##%} of operations)"))}");
         return text.ToString();
@@ -29,6 +39,11 @@ internal static class ResultFormat
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
+            if (s.Setup is not null)
+            {
+                json.WriteString("setup", s.Setup);
+            }
+
             json.WriteString("target", TargetName(s.Target));
             json.WriteStartArray("endpoints");
             foreach (var e in s.Endpoints)
@@ -48,6 +63,16 @@ internal static class ResultFormat
 
             json.WriteNumber("valueSize", s.ValueSize);
             json.WriteNumber("concurrency", s.Concurrency);
+            if (s.Workload.Batched)
+            {
+                json.WriteNumber("batchSize", s.BatchSize);
+            }
+
+            if (s.Rate is { } rate)
+            {
+                json.WriteNumber("targetRate", rate);
+            }
+
             json.WriteNumber("durationSeconds", s.Duration.TotalSeconds);
             json.WriteNumber("warmupSeconds", s.Warmup.TotalSeconds);
             if (s.Target == TargetKind.KvStore)
@@ -58,6 +83,12 @@ internal static class ResultFormat
             json.WriteNumber("seed", s.Seed);
             json.WriteNumber("ops", r.Ops);
             json.WriteNumber("throughput", Math.Round(r.Throughput, 1));
+            if (s.Workload.Batched)
+            {
+                json.WriteNumber("calls", r.Calls);
+                json.WriteNumber("callsPerSecond", Math.Round(r.CallRate, 1));
+            }
+
             json.WriteStartObject("latencyMs");
             json.WriteNumber("p50", r.Latency.P50);
             json.WriteNumber("p95", r.Latency.P95);
@@ -94,6 +125,9 @@ internal static class ResultFormat
     };
 
     private static string Name(Generators.Distribution d) => d == Generators.Distribution.Uniform ? "uniform" : "zipfian";
+
+    private static string BatchText(BenchSettings s) =>
+        s.Workload.Batched ? string.Create(CultureInfo.InvariantCulture, $", {s.BatchSize} puts a call") : "";
 
     private static string DistributionText(BenchSettings s) =>
         s.Workload == Workload.EmptyCall ? "no keys"

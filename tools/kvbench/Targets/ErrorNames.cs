@@ -14,4 +14,7 @@ internal static class ErrorNames
         OperationCanceledException => "Cancelled",
         _ => e.GetType().Name,
     };
+
+    /// <summary>The name of a status code carried in a batch result, the same as <see cref="Of"/> gives the call's own.</summary>
+    public static string OfCode(int code) => ((StatusCode)code).ToString();
 }

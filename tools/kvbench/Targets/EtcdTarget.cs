@@ -94,6 +94,9 @@ internal sealed class EtcdTarget : ITarget
         public Task EmptyAsync(CancellationToken cancellationToken) =>
             throw new NotSupportedException("etcd has no empty-call baseline here");
 
+        public Task WriteBatchAsync(long[] records, int[] values, int[] codes, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("etcd is not driven with KvStore's Batch call here");
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
         private KV.KVClient Client()

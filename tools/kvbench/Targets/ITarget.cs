@@ -25,6 +25,13 @@ internal interface ITargetSession : IAsyncDisposable
 
     /// <summary>A call that does no work in the store: the cost of the protocol alone.</summary>
     Task EmptyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes <c>values[i]</c> to <c>records[i]</c> for every i in one call, and sets <c>codes[i]</c>
+    /// to that operation's own status (a gRPC status code, 0 when it succeeded). Throws only when
+    /// the call as a whole failed.
+    /// </summary>
+    Task WriteBatchAsync(long[] records, int[] values, int[] codes, CancellationToken cancellationToken);
 }
 
 /// <summary>An endpoint did not answer the probe before the run.</summary>

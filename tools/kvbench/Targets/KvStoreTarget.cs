@@ -72,6 +72,8 @@ internal sealed class KvStoreTarget : ITarget
         private readonly GetRequest _get;
         private readonly PutRequest _put;
         private readonly HealthCheckRequest _check = new();
+        private BatchRequest? _batch;
+        private byte[][] _batchKeys = [];
         private int _next;
 
         public Session(KvStoreTarget target, int caller)
@@ -109,7 +111,42 @@ internal sealed class KvStoreTarget : ITarget
         public async Task EmptyAsync(CancellationToken cancellationToken) =>
             await _target._health[NextIndex()].CheckAsync(_check, cancellationToken: cancellationToken);
 
+        public async Task WriteBatchAsync(long[] records, int[] values, int[] codes, CancellationToken cancellationToken)
+        {
+            var batch = BatchOf(records.Length);
+            for (var i = 0; i < records.Length; i++)
+            {
+                KeyFormat.Write(records[i], _batchKeys[i]);
+                batch.Operations[i].Put.Value = _target._values.Wrapped[values[i]];
+            }
+
+            var response = await Client().BatchAsync(batch, cancellationToken: cancellationToken);
+            for (var i = 0; i < codes.Length; i++)
+            {
+                codes[i] = response.Results[i].Code;
+            }
+        }
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        /// <summary>The session's one batch request of <paramref name="size"/> puts, made on first use; each put's key wraps a buffer rewritten in place.</summary>
+        private BatchRequest BatchOf(int size)
+        {
+            if (_batch?.Operations.Count == size)
+            {
+                return _batch;
+            }
+
+            _batch = new BatchRequest { Consistency = _target._consistency };
+            _batchKeys = new byte[size][];
+            for (var i = 0; i < size; i++)
+            {
+                _batchKeys[i] = new byte[KeyFormat.Length];
+                _batch.Operations.Add(new BatchOperation { Put = new PutRequest { Key = UnsafeByteOperations.UnsafeWrap(_batchKeys[i]) } });
+            }
+
+            return _batch;
+        }
 
         private KvStore.Protocol.V1.KvStore.KvStoreClient Client() => _target._clients[NextIndex()];
 

@@ -62,6 +62,9 @@ internal sealed class RedisTarget(IReadOnlyList<Endpoint> endpoints, ValuePool v
         public Task EmptyAsync(CancellationToken cancellationToken) =>
             throw new NotSupportedException("redis has no empty-call baseline here");
 
+        public Task WriteBatchAsync(long[] records, int[] values, int[] codes, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("redis is not driven with KvStore's Batch call here");
+
         /// <summary>Runs one command, connecting first if needed; a connection that failed is dropped and redialled next time.</summary>
         private async Task RunAsync(ReadOnlyMemory<byte> command, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, int count, CancellationToken cancellationToken)
         {
