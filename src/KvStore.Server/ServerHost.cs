@@ -231,6 +231,7 @@ public static partial class ServerHost
         services.AddSingleton<LocalReplica>();
         services.AddSingleton<Coordinator>();
         services.AddSingleton<RequestValidator>();
+        services.AddSingleton<BatchSlots>();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ErrorMappingInterceptor>();
         services.AddGrpc(o =>

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Protocol.V1;
+using KvStore.Testing;
 
 namespace KvStore.Server.Tests;
 
@@ -43,6 +44,24 @@ public sealed class BatchTests(ServerFixture fixture) : IClassFixture<ServerFixt
 
         var single = await Client.GetAsync(new GetRequest { Key = keys[7] }, cancellationToken: Ct);
         Assert.Equal(single.Context, gets.Results[7].Get.Context);
+    }
+
+    [Fact]
+    public async Task Concurrent_batches_beyond_the_coordinator_bound_wait_for_room_instead_of_failing()
+    {
+        // 16 batches of 100 puts against a node that coordinates at most 64 requests at once: the
+        // batches queue for the 32 batch slots, and every operation succeeds.
+        await using var server = await ServerProcess.StartAsync(
+            cancellationToken: Ct, environment: new Dictionary<string, string> { ["KVSTORE_REPLICATION__MAX_PENDING_REQUESTS"] = "64" });
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}");
+        var client = new Protocol.V1.KvStore.KvStoreClient(channel);
+        var batches = Enumerable.Range(0, 16).Select(b => client.BatchAsync(
+            new BatchRequest { Operations = { Enumerable.Range(0, 100).Select(i => Put(B($"bound-{b}-{i}"), "v")) } },
+            cancellationToken: Ct).ResponseAsync).ToArray();
+
+        var responses = await Task.WhenAll(batches);
+        var codes = responses.SelectMany(r => r.Results).GroupBy(r => (StatusCode)r.Code).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(new Dictionary<StatusCode, int> { [StatusCode.OK] = 1600 }, codes);
     }
 
     [Fact]

@@ -62,7 +62,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// one is made and deleted on dispose. Ports are picked free on 127.0.0.1; if another process
     /// takes one first, the start is retried on new ports.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(string? dataDir = null, IEnumerable<string>? extraArgs = null, CancellationToken cancellationToken = default)
+    /// <param name="environment">Extra environment variables, such as settings (KVSTORE_SECTION__NAME).</param>
+    public static async Task<ServerProcess> StartAsync(
+        string? dataDir = null, IEnumerable<string>? extraArgs = null, CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string>? environment = null)
     {
         var owns = dataDir is null;
         dataDir ??= NewDataDir();
@@ -71,7 +73,7 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             try
             {
-                return await StartOnAsync(dataDir, FreePort(), FreePort(), extraArgs, owns, cancellationToken);
+                return await StartOnAsync(dataDir, FreePort(), FreePort(), extraArgs, owns, cancellationToken, environment);
             }
             catch (InvalidOperationException e) when (e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase))
             {
@@ -84,7 +86,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts a server on the given ports (a restart keeps its address) and waits until it is ready.</summary>
     public static async Task<ServerProcess> StartOnAsync(
-        string dataDir, int grpcPort, int adminPort, IEnumerable<string>? extraArgs, bool ownsDataDir, CancellationToken cancellationToken = default)
+        string dataDir, int grpcPort, int adminPort, IEnumerable<string>? extraArgs, bool ownsDataDir, CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var args = new List<string>
         {
@@ -98,7 +101,7 @@ public sealed class ServerProcess : IAsyncDisposable
             args.AddRange(extraArgs);
         }
 
-        var server = Launch(args, dataDir, grpcPort, adminPort, ownsDataDir);
+        var server = Launch(args, dataDir, grpcPort, adminPort, ownsDataDir, environment);
         try
         {
             await server.WaitReadyAsync(cancellationToken);
@@ -117,7 +120,8 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a server process and returns at once, without waiting for it to be ready.</summary>
-    public static ServerProcess Launch(IEnumerable<string> dotnetArgs, string dataDir, int grpcPort, int adminPort, bool ownsDataDir)
+    public static ServerProcess Launch(
+        IEnumerable<string> dotnetArgs, string dataDir, int grpcPort, int adminPort, bool ownsDataDir, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -131,6 +135,11 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var server = new ServerProcess(process, dataDir, grpcPort, adminPort, ownsDataDir);
         process.OutputDataReceived += (_, e) => server.OnLine(e.Data);

@@ -11,10 +11,9 @@ namespace KvStore.Server.Grpc;
 internal sealed partial class KvGrpcService
 {
     /// <summary>
-    /// Keys one batch works on at once. Enough to fill the storage writer's group commits and the
-    /// peer streams, small enough that one batch leaves most of the coordinator's
-    /// <c>Replication:MaxPendingRequests</c> slots to other clients instead of failing their calls
-    /// (and its own operations) with RESOURCE_EXHAUSTED.
+    /// Keys one batch works on at once: enough to fill the storage writer's group commits and the
+    /// peer streams. All batches together are further held to <see cref="BatchSlots"/>, so they
+    /// wait rather than fail with RESOURCE_EXHAUSTED when many arrive at once.
     /// </summary>
     private const int MaxKeysInFlight = 128;
 
@@ -36,7 +35,15 @@ internal sealed partial class KvGrpcService
         {
             foreach (var i in indices)
             {
-                results[i] = await RunAsync(operations[i], request.Consistency, cancellationToken);
+                await batchSlots.WaitAsync(cancellationToken);
+                try
+                {
+                    results[i] = await RunAsync(operations[i], request.Consistency, cancellationToken);
+                }
+                finally
+                {
+                    batchSlots.Release();
+                }
             }
         });
 

@@ -13,7 +13,7 @@ namespace KvStore.Server.Grpc;
 /// Each operation has one method that takes its consistency separately, because a batch
 /// (<c>KvGrpcService.Batch.cs</c>) overrides the level inside the request with its own.
 /// </remarks>
-internal sealed partial class KvGrpcService(Coordinator coordinator, RequestValidator validate) : KvStore.Protocol.V1.KvStore.KvStoreBase
+internal sealed partial class KvGrpcService(Coordinator coordinator, RequestValidator validate, BatchSlots batchSlots) : KvStore.Protocol.V1.KvStore.KvStoreBase
 {
     public override Task<GetResponse> Get(GetRequest request, ServerCallContext context) =>
         GetAsync(request, request.Consistency, context.CancellationToken);

@@ -1,0 +1,21 @@
+using KvStore.Cluster;
+using Microsoft.Extensions.Options;
+
+namespace KvStore.Server.Grpc;
+
+/// <summary>
+/// Operations of all batches on this node running at once: half of the coordinator's
+/// <c>Replication:MaxPendingRequests</c>. A batch operation waits for a slot, so many concurrent
+/// batches queue (their callers see latency, not errors) and single calls keep the other half,
+/// which they are refused past with RESOURCE_EXHAUSTED as before.
+/// </summary>
+internal sealed class BatchSlots(IOptions<ReplicationOptions> options)
+{
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxPendingRequests / 2));
+
+    public int Available => _slots.CurrentCount;
+
+    public Task WaitAsync(CancellationToken cancellationToken) => _slots.WaitAsync(cancellationToken);
+
+    public void Release() => _slots.Release();
+}
