@@ -218,6 +218,7 @@ public static partial class ServerHost
         services.AddSingleton<Router>();
         services.AddSingleton<HintedHandoff>();
         services.AddSingleton<PeerHandler>();
+        services.AddSingleton<PeerStreamsClosing>();
         services.AddHostedService<ClusterLifecycle>();
         services.AddSingleton(Options.Create(antiEntropy));
         services.AddSingleton<IMerkleSource>(store);

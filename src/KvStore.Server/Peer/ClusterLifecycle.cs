@@ -16,6 +16,7 @@ internal sealed partial class ClusterLifecycle(
     SwimMembership membership,
     HintedHandoff handoff,
     GrpcPeerTransport peers,
+    PeerStreamsClosing closing,
     Coordinator coordinator,
     IOptions<NodeOptions> node,
     IHostApplicationLifetime lifetime,
@@ -63,6 +64,10 @@ internal sealed partial class ClusterLifecycle(
 
         var told = await membership.LeaveAsync(LeaveTimeout);
         LogLeft(logger, told);
+
+        // The others route around this node now; end their streams into it, or the web server
+        // would wait for them until its shutdown timeout.
+        closing.Close();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -32,18 +32,27 @@ internal sealed partial class PeerGrpcService
         var running = new List<Task>();
         // Not disposed: requests still running after a broken stream release their slot later.
         var slots = new SemaphoreSlim(MaxRunningPerStream);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, closing.Token);
         try
         {
-            await foreach (var envelope in requestStream.ReadAllAsync(context.CancellationToken))
+            try
             {
-                var batch = OpenBatch(envelope);
-                for (var i = 0; i < batch.Requests.Count; i++)
+                await foreach (var envelope in requestStream.ReadAllAsync(reading.Token))
                 {
-                    await slots.WaitAsync(context.CancellationToken);
-                    running.Add(AnswerAsync(batch.StreamId, batch.Ids[i], batch.Requests[i], answers.Writer, slots, context.CancellationToken));
-                }
+                    var batch = OpenBatch(envelope);
+                    for (var i = 0; i < batch.Requests.Count; i++)
+                    {
+                        await slots.WaitAsync(context.CancellationToken);
+                        running.Add(AnswerAsync(batch.StreamId, batch.Ids[i], batch.Requests[i], answers.Writer, slots, context.CancellationToken));
+                    }
 
-                running.RemoveAll(t => t.IsCompleted);
+                    running.RemoveAll(t => t.IsCompleted);
+                }
+            }
+            catch (OperationCanceledException) when (closing.Token.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+            {
+                // This node left the cluster: answer what was read, then end the stream. The caller
+                // fails whatever it sent after that, and routes around this node from now on.
             }
 
             await Task.WhenAll(running);

@@ -31,7 +31,8 @@ internal sealed partial class PeerGrpcService(
     RequestValidator validate,
     IOptions<StorageOptions> storage,
     IOptions<ReplicaOptions> replicaOptions,
-    PeerCounters counters) : Protocol.Peer.V1.Peer.PeerBase
+    PeerCounters counters,
+    PeerStreamsClosing closing) : Protocol.Peer.V1.Peer.PeerBase
 {
     private readonly DecodeLimits _objectLimits = PeerLimits.Objects(replicaOptions.Value, storage.Value);
 
