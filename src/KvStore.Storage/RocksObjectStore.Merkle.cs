@@ -112,7 +112,7 @@ public sealed partial class RocksObjectStore : IMerkleSource
         foreach (var name in new[] { MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily })
         {
             db.DropColumnFamily(name);
-            db.CreateColumnFamily(new ColumnFamilyOptions(), name);
+            db.CreateColumnFamily(name == MerkleLayout.SegmentsFamily ? SegmentsFamilyOptions() : new ColumnFamilyOptions(), name);
         }
 
         var positions = db.GetColumnFamily(MerkleLayout.PositionsFamily);
