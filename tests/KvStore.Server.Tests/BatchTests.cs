@@ -59,9 +59,27 @@ public sealed class BatchTests(ServerFixture fixture) : IClassFixture<ServerFixt
             new BatchRequest { Operations = { Enumerable.Range(0, 100).Select(i => Put(B($"bound-{b}-{i}"), "v")) } },
             cancellationToken: Ct).ResponseAsync).ToArray();
 
+        // Single calls compete for the same coordinator; those it refuses fail fast, as they should,
+        // but a batch operation refused that way waits and tries again.
+        var singles = Enumerable.Range(0, 400).Select(i => SinglePutOutcomeAsync(client, B($"single-{i}"))).ToArray();
+
         var responses = await Task.WhenAll(batches);
+        Assert.All(await Task.WhenAll(singles), code => Assert.Contains(code, new[] { StatusCode.OK, StatusCode.ResourceExhausted }));
         var codes = responses.SelectMany(r => r.Results).GroupBy(r => (StatusCode)r.Code).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(new Dictionary<StatusCode, int> { [StatusCode.OK] = 1600 }, codes);
+    }
+
+    private static async Task<StatusCode> SinglePutOutcomeAsync(Protocol.V1.KvStore.KvStoreClient client, ByteString key)
+    {
+        try
+        {
+            await client.PutAsync(new PutRequest { Key = key, Value = B("v") }, cancellationToken: Ct);
+            return StatusCode.OK;
+        }
+        catch (RpcException e)
+        {
+            return e.StatusCode;
+        }
     }
 
     [Fact]

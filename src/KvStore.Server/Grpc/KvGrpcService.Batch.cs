@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using KvStore.Cluster.Replication;
 using KvStore.Protocol.V1;
 
 namespace KvStore.Server.Grpc;
@@ -38,7 +39,7 @@ internal sealed partial class KvGrpcService
                 await batchSlots.WaitAsync(cancellationToken);
                 try
                 {
-                    results[i] = await RunAsync(operations[i], request.Consistency, cancellationToken);
+                    results[i] = await RunWhenRoomAsync(operations[i], request.Consistency, cancellationToken);
                 }
                 finally
                 {
@@ -51,6 +52,47 @@ internal sealed partial class KvGrpcService
         var response = new BatchResponse();
         response.Results.Add(results);
         return response;
+    }
+
+    /// <summary>Attempts at an operation the coordinator refused as overloaded before the batch reports it.</summary>
+    private const int OverloadAttempts = 50;
+
+    /// <summary>
+    /// Runs an operation, trying again after a pause when the coordinator refused it as overloaded.
+    /// That refusal comes before anything is done (replication of earlier writes still holds the
+    /// coordinator's slots), so trying again cannot apply a write twice.
+    /// </summary>
+    private async Task<BatchResult> RunWhenRoomAsync(BatchOperation operation, Consistency consistency, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await RunAsync(operation, consistency, cancellationToken, retryOverload: attempt < OverloadAttempts);
+            if (result is not null)
+            {
+                return result;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2 * attempt, 20)), cancellationToken);
+        }
+    }
+
+    /// <returns>The operation's result, or null when it was refused as overloaded and <paramref name="retryOverload"/> says it will be tried again.</returns>
+    private async Task<BatchResult?> RunAsync(BatchOperation operation, Consistency consistency, CancellationToken cancellationToken, bool retryOverload)
+    {
+        try
+        {
+            return await RunAsync(operation, consistency, cancellationToken);
+        }
+        catch (OverloadedException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (retryOverload)
+            {
+                return null;
+            }
+
+            var status = StatusMapping.ToStatus(e);
+            return new BatchResult { Code = (int)status.StatusCode, Message = status.Detail };
+        }
     }
 
     private async Task<BatchResult> RunAsync(BatchOperation operation, Consistency consistency, CancellationToken cancellationToken)
@@ -70,7 +112,7 @@ internal sealed partial class KvGrpcService
                     "the operation carries no request this node knows; set one of get, put, delete, set_add, set_remove, set_members")),
             };
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OverloadedException && !cancellationToken.IsCancellationRequested)
         {
             var status = StatusMapping.ToStatus(e);
             return new BatchResult { Code = (int)status.StatusCode, Message = status.Detail };
