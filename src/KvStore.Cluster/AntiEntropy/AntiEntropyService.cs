@@ -23,14 +23,12 @@ public sealed partial class AntiEntropyService(
     ILogger<AntiEntropyService> logger) : IAsyncDisposable
 {
     private readonly AntiEntropyOptions _options = options.Value;
-    private readonly CancellationTokenSource _stop = new();
     private readonly Lock _roundLock = new();
 
     // One entry per peer that shared ranges in the latest round: bounded by the member table.
     private readonly ConcurrentDictionary<string, ExchangeReport> _last = new(StringComparer.Ordinal);
+    private readonly BackgroundLoop _loop = new();
     private string? _cursor;
-    private Task? _loop;
-    private int _disposed;
 
     public AntiEntropyOptions Options => _options;
 
@@ -41,32 +39,11 @@ public sealed partial class AntiEntropyService(
     {
         if (_options.Enabled)
         {
-            _loop ??= RunAsync(_stop.Token);
+            _loop.Start(RunAsync);
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        if (_loop is not null)
-        {
-            try
-            {
-                await _loop;
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
-        }
-
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(CancellationToken stop)
     {

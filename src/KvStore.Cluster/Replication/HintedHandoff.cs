@@ -22,37 +22,14 @@ public sealed partial class HintedHandoff(
     ILogger<HintedHandoff> logger) : IAsyncDisposable
 {
     private readonly ReplicationOptions _options = options.Value;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
-    private int _disposed;
+    private readonly BackgroundLoop _loop = new();
 
     // Where the next round resumes per target; one entry per target with hints, which the hint store bounds.
     private readonly Dictionary<string, byte[]> _cursors = new(StringComparer.Ordinal);
 
-    public void Start() => _loop ??= RunAsync(_stop.Token);
+    public void Start() => _loop.Start(RunAsync);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        if (_loop is not null)
-        {
-            try
-            {
-                await _loop;
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
-        }
-
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     private async Task RunAsync(CancellationToken stop)
     {
