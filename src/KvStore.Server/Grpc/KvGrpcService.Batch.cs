@@ -81,24 +81,6 @@ internal sealed partial class KvGrpcService
     {
         try
         {
-            return await RunAsync(operation, consistency, cancellationToken);
-        }
-        catch (OverloadedException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            if (retryOverload)
-            {
-                return null;
-            }
-
-            var status = StatusMapping.ToStatus(e);
-            return new BatchResult { Code = (int)status.StatusCode, Message = status.Detail };
-        }
-    }
-
-    private async Task<BatchResult> RunAsync(BatchOperation operation, Consistency consistency, CancellationToken cancellationToken)
-    {
-        try
-        {
             return operation.OpCase switch
             {
                 BatchOperation.OpOneofCase.Get => new BatchResult { Get = await GetAsync(operation.Get, consistency, cancellationToken) },
@@ -112,7 +94,11 @@ internal sealed partial class KvGrpcService
                     "the operation carries no request this node knows; set one of get, put, delete, set_add, set_remove, set_members")),
             };
         }
-        catch (Exception e) when (e is not OverloadedException && !cancellationToken.IsCancellationRequested)
+        catch (OverloadedException) when (retryOverload && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             var status = StatusMapping.ToStatus(e);
             return new BatchResult { Code = (int)status.StatusCode, Message = status.Detail };
