@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace KvStore.Kvchaos;
+
+/// <summary>What the nodes' admin ports say: membership, anti-entropy progress and each replica's object of a key.</summary>
+internal sealed class Inspector(IReadOnlyList<string> adminEndpoints) : IDisposable
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    /// <summary>Whether node <paramref name="node"/> lists every node as alive; with what it sees.</summary>
+    public async Task<(bool Done, string Seen)> AllAliveAsync(int node, CancellationToken cancellationToken)
+    {
+        using var doc = JsonDocument.Parse(await _http.GetStringAsync($"{adminEndpoints[node]}/debug/routingtable", cancellationToken));
+        var states = doc.RootElement.GetProperty("members").EnumerateArray()
+            .Select(m => (Id: m.GetProperty("id").GetString()!, State: m.GetProperty("state").GetString()!)).ToList();
+        var done = states.Count == adminEndpoints.Count && states.All(s => s.State == "alive");
+        return (done, $"node{node + 1} sees " + string.Join(", ", states.Select(s => $"{s.Id} {s.State}")));
+    }
+
+    /// <summary>
+    /// Whether node <paramref name="node"/> has, since <paramref name="since"/>, finished an
+    /// anti-entropy exchange with each peer it shares ranges with and found no key differing.
+    /// </summary>
+    public async Task<(bool Done, string Seen)> QuietSinceAsync(int node, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        using var doc = JsonDocument.Parse(await _http.GetStringAsync($"{adminEndpoints[node]}/debug/antientropy", cancellationToken));
+        var pending = new List<string>();
+        foreach (var peer in doc.RootElement.GetProperty("peers").EnumerateArray())
+        {
+            var id = peer.GetProperty("peer").GetString();
+            if (!peer.TryGetProperty("last", out var last) || last.ValueKind != JsonValueKind.Object)
+            {
+                pending.Add($"{id}: no exchange yet");
+            }
+            else if (last.GetProperty("started").GetDateTimeOffset() < since)
+            {
+                pending.Add($"{id}: none since the heal");
+            }
+            else if (last.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+            {
+                pending.Add($"{id}: {error.GetString()}");
+            }
+            else if (last.GetProperty("keysDiffering").GetInt64() > 0)
+            {
+                pending.Add($"{id}: {last.GetProperty("keysDiffering").GetInt64()} keys differed");
+            }
+        }
+
+        return (pending.Count == 0, $"node{node + 1}: " + (pending.Count == 0 ? "quiet" : string.Join(", ", pending)));
+    }
+
+    /// <summary>The key as node <paramref name="node"/>'s /debug/data reports it: the merge of its replicas and each replica's own object.</summary>
+    public async Task<KeyObservation> ObserveAsync(int node, string key, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync($"{adminEndpoints[node]}/debug/data?key={Uri.EscapeDataString(key)}", cancellationToken);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        var root = doc.RootElement;
+        var found = root.GetProperty("found").GetBoolean();
+        var value = root.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var members = root.TryGetProperty("members", out var m) ? m.EnumerateArray().Select(e => e.GetString() ?? "").ToList() : [];
+        var replicas = root.GetProperty("replicas").EnumerateArray().Select(r => new ReplicaObservation(
+            r.GetProperty("node").GetString()!,
+            r.TryGetProperty("version", out var version) ? version.GetRawText() : null,
+            r.TryGetProperty("error", out var error) ? error.GetString() : null)).ToList();
+        return new KeyObservation(found, value, members, replicas);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
