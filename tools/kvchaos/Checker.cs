@@ -7,7 +7,8 @@ namespace KvStore.Kvchaos;
 internal sealed record KeyObservation(bool Found, string? Value, IReadOnlyList<string> Members, IReadOnlyList<ReplicaObservation> Replicas);
 
 /// <summary>One replica's stored object, as canonical text so that equal objects compare equal; null when it holds nothing or could not be asked.</summary>
-internal sealed record ReplicaObservation(string Node, string? Version, string? Error);
+/// <param name="Summary">A short description for the report: the register's value or the set's size, and the version vector.</param>
+internal sealed record ReplicaObservation(string Node, string? Version, string? Error, string? Summary = null);
 
 /// <summary>A problem the check found: its kind (lost, resurrected, phantom, divergent, unverified), the key, and what was seen.</summary>
 internal sealed record Finding(string Kind, string Key, string Detail);
@@ -143,7 +144,7 @@ internal static class Checker
         var answered = seen.Replicas.Where(r => r.Error is null).ToList();
         if (answered.Select(r => r.Version).Distinct(StringComparer.Ordinal).Count() > 1)
         {
-            findings.Add(new Finding("divergent", key, string.Join("; ", answered.Select(r => $"{r.Node}: {r.Version ?? "(nothing)"}"))));
+            findings.Add(new Finding("divergent", key, string.Join("; ", answered.Select(r => $"{r.Node}: {(r.Version is null ? "(nothing)" : r.Summary ?? r.Version)}"))));
         }
     }
 }

@@ -61,8 +61,22 @@ internal sealed class Inspector(IReadOnlyList<string> adminEndpoints) : IDisposa
         var replicas = root.GetProperty("replicas").EnumerateArray().Select(r => new ReplicaObservation(
             r.GetProperty("node").GetString()!,
             r.TryGetProperty("version", out var version) ? version.GetRawText() : null,
-            r.TryGetProperty("error", out var error) ? error.GetString() : null)).ToList();
+            r.TryGetProperty("error", out var error) ? error.GetString() : null,
+            r.TryGetProperty("version", out var described) ? Summarize(described) : null)).ToList();
         return new KeyObservation(found, value, members, replicas);
+    }
+
+    /// <summary>"value w3-17, vv node1:4 node2:7" or "12 members, vv ...": enough to see how two replicas differ.</summary>
+    private static string Summarize(JsonElement version)
+    {
+        var what = version.TryGetProperty("members", out var members)
+            ? $"{members.GetArrayLength()} members"
+            : $"value {(version.TryGetProperty("value", out var v) ? v.GetString() : null) ?? "(none)"}" +
+              (version.TryGetProperty("siblings", out var siblings) && siblings.GetArrayLength() > 1 ? $" of {siblings.GetArrayLength()} siblings" : "");
+        var vv = version.TryGetProperty("versionVector", out var entries)
+            ? string.Join(' ', entries.EnumerateArray().Select(e => $"{e.GetProperty("node").GetString()}:{e.GetProperty("counter").GetInt64()}"))
+            : "";
+        return $"{what}, vv {vv}";
     }
 
     public void Dispose() => _http.Dispose();
