@@ -17,7 +17,12 @@ internal sealed class Workload(
 {
     public const int RegistersPerWriter = 4;
     public const int SetsPerWriter = 2;
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Longer than a node waits for a write it forwarded (4 x the 2 s peer timeout), after which the
+    /// replica refuses it: so once a put has failed here it can no longer be minted, and the check
+    /// may hold the next acknowledged put to win over it.
+    /// </summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
     public Task RunAsync(CancellationToken stop) => Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() => WriterAsync(w, stop), CancellationToken.None)));
 
