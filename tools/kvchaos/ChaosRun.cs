@@ -128,6 +128,7 @@ internal sealed class ChaosRun(ChaosSettings settings, TextWriter output)
                 }
             }
 
+            await ReportCountersAsync(inspector, cancellationToken);
             var findings = Checker.Check(history.Ops, observed);
             await File.WriteAllLinesAsync(Path.Combine(_runDir, "findings.txt"), findings.Select(f => $"{f.Kind}\t{f.Key}\t{f.Detail}"), CancellationToken.None);
             Report(keys.Count, findings);
@@ -245,6 +246,36 @@ internal sealed class ChaosRun(ChaosSettings settings, TextWriter output)
         }
 
         return (results.All(r => r.Done), string.Join("; ", results.Where(r => !r.Done).Select(r => r.Seen)));
+    }
+
+    /// <summary>What the repair paths did, summed over the nodes; a node's counters start again at each restart.</summary>
+    private async Task ReportCountersAsync(Inspector inspector, CancellationToken cancellationToken)
+    {
+        string[] names =
+        [
+            "kvstore_hints_kept_locally_total", "kvstore_hints_handed_off_total", "kvstore_hints_delivered_total",
+            "kvstore_coordinator_stale_forwards_refused_total", "kvstore_peer_failures_total",
+        ];
+        var sums = new List<string>();
+        foreach (var name in names)
+        {
+            long sum = 0;
+            for (var i = 0; i < settings.Nodes; i++)
+            {
+                try
+                {
+                    sum += await inspector.CounterAsync(i, name, cancellationToken);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // Counters are for the report only.
+                }
+            }
+
+            sums.Add($"{name.Replace("kvstore_", "", StringComparison.Ordinal).Replace("_total", "", StringComparison.Ordinal)} {sum}");
+        }
+
+        Say("counters since each node's last start: " + string.Join(", ", sums));
     }
 
     private static string Summary(IReadOnlyList<Op> ops) =>

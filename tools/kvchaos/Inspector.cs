@@ -66,6 +66,14 @@ internal sealed class Inspector(IReadOnlyList<string> adminEndpoints) : IDisposa
         return new KeyObservation(found, value, members, replicas);
     }
 
+    /// <summary>The counter <paramref name="name"/> of node <paramref name="node"/>'s /metrics (since its last start), or 0 when absent.</summary>
+    public async Task<long> CounterAsync(int node, string name, CancellationToken cancellationToken)
+    {
+        var text = await _http.GetStringAsync($"{adminEndpoints[node]}/metrics", cancellationToken);
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is not null && long.TryParse(line[(name.Length + 1)..].Trim(), out var value) ? value : 0;
+    }
+
     /// <summary>"value w3-17, vv node1:4 node2:7" or "12 members, vv ...": enough to see how two replicas differ.</summary>
     private static string Summarize(JsonElement version)
     {
