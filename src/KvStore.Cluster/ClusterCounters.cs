@@ -12,6 +12,7 @@ public sealed class ClusterCounters
     private long _peerFailures;
     private long _overloaded;
     private long _mergeDriftObserved;
+    private long _staleForwardsRefused;
 
     /// <summary>Writes sent to a replica to coordinate because this node is not one.</summary>
     public long Forwarded => Interlocked.Read(ref _forwarded);
@@ -57,4 +58,9 @@ public sealed class ClusterCounters
     internal void Overload() => Interlocked.Increment(ref _overloaded);
 
     internal void MergeDrift() => Interlocked.Increment(ref _mergeDriftObserved);
+
+    /// <summary>Forwarded writes refused because they arrived after the sender had stopped waiting for them.</summary>
+    public long StaleForwardsRefused => Interlocked.Read(ref _staleForwardsRefused);
+
+    internal void StaleForwardRefused() => Interlocked.Increment(ref _staleForwardsRefused);
 }

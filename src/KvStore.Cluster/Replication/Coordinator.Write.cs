@@ -36,7 +36,7 @@ public sealed partial class Coordinator
             {
                 counters.Forward();
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(_options.PeerTimeout * 4);
+                deadline.CancelAfter(_options.PeerTimeout * ForwardTimeoutFactor);
                 return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
             }
             catch (PeerUnreachableException e) when (e.NotDelivered && !cancellationToken.IsCancellationRequested)

@@ -14,6 +14,10 @@ public sealed class PeerHandler(Coordinator coordinator, LocalReplica replica, I
     public Task<KvObject?> CoordinateAsync(byte[] key, Mutation mutation, ConsistencyLevel level, CancellationToken cancellationToken) =>
         coordinator.CoordinateAsync(key, mutation, level, cancellationToken);
 
+    /// <summary>As <see cref="CoordinateAsync(byte[], Mutation, ConsistencyLevel, CancellationToken)"/>, refused once its sender has stopped waiting for the answer.</summary>
+    public Task<KvObject?> CoordinateAsync(byte[] key, Mutation mutation, ConsistencyLevel level, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        coordinator.CoordinateForwardedAsync(key, mutation, level, expiresAt, cancellationToken);
+
     public ReplicaRead Read(byte[] key, bool includeHints) =>
         new(replica.Read(key), includeHints ? hints.HintsForKey(key) : []);
 

@@ -40,6 +40,7 @@ internal sealed class ServerMetrics(
         Counter(sb, "kvstore_storage_hints_dropped_total", "Hints refused because their target's bound was reached.", store.Stats.HintsDropped);
         Gauge(sb, "kvstore_coordinator_pending", "Requests this node coordinates right now, including replication after the answer.", coordinator.Pending);
         Counter(sb, "kvstore_coordinator_forwarded_total", "Writes forwarded to a replica of the key.", cluster.Forwarded);
+        Counter(sb, "kvstore_coordinator_stale_forwards_refused_total", "Forwarded writes refused because they arrived after the sender stopped waiting.", cluster.StaleForwardsRefused);
         Counter(sb, "kvstore_coordinator_overloaded_total", "Requests refused because too many were in flight.", cluster.Overloaded);
         Counter(sb, "kvstore_hints_handed_off_total", "Writes for a down replica taken by a fallback node.", cluster.HintsHandedOff);
         Counter(sb, "kvstore_hints_kept_locally_total", "Writes for a down replica kept as a hint on this node.", cluster.HintsStoredLocally);

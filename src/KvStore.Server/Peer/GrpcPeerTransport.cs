@@ -46,7 +46,15 @@ internal sealed class GrpcPeerTransport : IPeerTransport, IAntiEntropyTransport,
     {
         var request = new PeerRequest
         {
-            Coordinate = new CoordinateRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Mutation = PeerMessages.ToMessage(mutation), Consistency = (int)level },
+            Coordinate = new CoordinateRequest
+            {
+                Key = UnsafeByteOperations.UnsafeWrap(key),
+                Mutation = PeerMessages.ToMessage(mutation),
+                Consistency = (int)level,
+
+                // The coordinator waits this long for a forwarded write (Coordinator.WriteAsync).
+                ExpiresUnixMs = (DateTimeOffset.UtcNow + (_options.PeerTimeout * Coordinator.ForwardTimeoutFactor)).ToUnixTimeMilliseconds(),
+            },
         };
         var response = await CallAsync(target, request, cancellationToken);
         return Decode(target, response.Object);

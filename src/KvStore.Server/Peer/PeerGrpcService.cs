@@ -116,7 +116,9 @@ internal sealed partial class PeerGrpcService(
             {
                 var c = request.Coordinate;
                 var key = validate.Key(c.Key);
-                var stored = await handler.CoordinateAsync(key, ToMutation(c.Mutation), PeerMessages.Level(c.Consistency), cancellationToken);
+                var stored = c.ExpiresUnixMs == 0
+                    ? await handler.CoordinateAsync(key, ToMutation(c.Mutation), PeerMessages.Level(c.Consistency), cancellationToken)
+                    : await handler.CoordinateAsync(key, ToMutation(c.Mutation), PeerMessages.Level(c.Consistency), DateTimeOffset.FromUnixTimeMilliseconds(c.ExpiresUnixMs), cancellationToken);
                 return new PeerResponse { Object = PeerMessages.Object(stored) };
             }
 
