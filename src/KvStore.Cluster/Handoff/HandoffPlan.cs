@@ -40,7 +40,11 @@ public static class HandoffPlan
         var n = after.ReplicationFactor;
         var leaving = after.Find(self)?.State == MemberState.Left;
         var old = before.Ring.Ranges(n);
-        var walks = after.Ring.Ranges(Math.Max(1, after.Ring.Nodes.Count));
+
+        // The first N serving members of a walk lie within its first N + (members on the ring that
+        // do not serve) distinct nodes; a walk over every node would cost the ring size per range.
+        var notServing = after.Ring.Nodes.Count(id => !Serves(after.Find(id)));
+        var walks = after.Ring.Ranges(Math.Max(1, Math.Min(after.Ring.Nodes.Count, n + notServing)));
         var owed = new SortedDictionary<string, List<HashInterval>>(StringComparer.Ordinal);
         if (old.Count == 0 || walks.Count == 0)
         {
