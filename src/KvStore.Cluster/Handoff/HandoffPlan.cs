@@ -27,6 +27,10 @@ public sealed record OwedRanges(string Target, HashRanges Ranges);
 /// outside its preference list, where no read or exchange looks at it: that is the cost of the
 /// restore, 1/N of the dead member's data on each stand-in, until the dead member is reaped (then
 /// the stand-in inherits the range and the copy is already in place) or the stand-in's store is wiped.
+/// A node that starts on a data directory first routes with a table of itself alone; when it learns
+/// the others it owes them everything it holds, so it pushes what they lack (writes only it
+/// received before it stopped): a tree descent per peer, which costs one round trip where the
+/// trees already agree.
 /// </summary>
 public static class HandoffPlan
 {

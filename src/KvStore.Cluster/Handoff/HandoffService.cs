@@ -226,12 +226,19 @@ public sealed partial class HandoffService : IAsyncDisposable
             {
                 await _pusher.PushAsync(transfer, target!, cancellationToken);
             }
-            catch (Exception e) when (e is PeerUnreachableException or RequestRejectedException || e is OperationCanceledException)
+            catch (Exception e)
             {
+                // Whatever went wrong (the target, a timeout, this node stopping, a store closing),
+                // the transfer is retried later and resumes; a worker that died here would leave it
+                // shown as running forever.
                 state = TransferState.Failed;
-                error = e is OperationCanceledException
-                    ? cancellationToken.IsCancellationRequested ? "stopped" : "the target did not answer in time"
-                    : e.Message;
+                error = e switch
+                {
+                    OperationCanceledException when cancellationToken.IsCancellationRequested => "stopped",
+                    OperationCanceledException => "the target did not answer in time",
+                    PeerUnreachableException or RequestRejectedException => e.Message,
+                    _ => $"{e.GetType().Name}: {e.Message}",
+                };
             }
         }
 
@@ -285,6 +292,11 @@ public sealed partial class HandoffService : IAsyncDisposable
             if (await RunPendingAsync(stop) > 0)
             {
                 continue;
+            }
+
+            if (stop.IsCancellationRequested)
+            {
+                return;
             }
 
             // Nothing runnable: sleep until a change queues work or the earliest retry is due.
