@@ -126,6 +126,14 @@ public sealed partial class HandoffService : IAsyncDisposable
     /// </summary>
     public async Task<int> RunPendingAsync(CancellationToken cancellationToken)
     {
+        var chosen = TakeRunnable();
+        await Task.WhenAll(chosen.Select(t => RunOneAsync(t, cancellationToken)));
+        return chosen.Count;
+    }
+
+    /// <summary>Marks as running, and returns, the transfers that may start now within the concurrency bound, one per target.</summary>
+    private List<HandoffTransfer> TakeRunnable()
+    {
         var now = _time.GetTimestamp();
         List<HandoffTransfer> chosen;
         lock (_lock)
@@ -149,8 +157,7 @@ public sealed partial class HandoffService : IAsyncDisposable
             }
         }
 
-        await Task.WhenAll(chosen.Select(t => RunOneAsync(t, cancellationToken)));
-        return chosen.Count;
+        return chosen;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -274,44 +281,53 @@ public sealed partial class HandoffService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The worker: starts what may run, then sleeps until a change queues work, a transfer ends
+    /// (freeing a slot) or the earliest retry is due. A slow target holds one slot, not the others.
+    /// </summary>
     private async Task RunAsync(CancellationToken stop)
     {
-        while (true)
+        var running = new List<Task>();
+        try
         {
-            Task wake;
-            lock (_lock)
+            while (true)
             {
-                if (_wake.Task.IsCompleted)
+                Task wake;
+                lock (_lock)
                 {
-                    _wake = NewSignal();
+                    if (_wake.Task.IsCompleted)
+                    {
+                        _wake = NewSignal();
+                    }
+
+                    wake = _wake.Task;
                 }
 
-                wake = _wake.Task;
-            }
+                running.AddRange(TakeRunnable().Select(t => RunOneAsync(t, stop)));
+                long? due;
+                lock (_lock)
+                {
+                    // Only retries that could start: one whose target is busy, or any while every
+                    // slot is taken, waits for a running transfer to end, which wakes this loop too.
+                    var busy = _queue.Where(t => t.State == TransferState.Running).Select(t => t.Target).ToHashSet(StringComparer.Ordinal);
+                    due = busy.Count >= _options.MaxConcurrentTransfers
+                        ? null
+                        : _queue.Where(t => t.State == TransferState.Failed && !busy.Contains(t.Target)).Select(t => (long?)t.RetryAt).Min();
+                }
 
-            if (await RunPendingAsync(stop) > 0)
-            {
-                continue;
+                using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                var delay = due is { } at
+                    ? Task.Delay(TimeSpan.FromSeconds(Math.Max(0, at - _time.GetTimestamp()) / (double)_time.TimestampFrequency), _time, sleep.Token)
+                    : Task.Delay(Timeout.InfiniteTimeSpan, _time, sleep.Token);
+                await Task.WhenAny([wake, delay, .. running]).WaitAsync(stop);
+                await sleep.CancelAsync();
+                running.RemoveAll(t => t.IsCompleted);
             }
-
-            if (stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            // Nothing runnable: sleep until a change queues work or the earliest retry is due.
-            long? due;
-            lock (_lock)
-            {
-                due = _queue.Where(t => t.State == TransferState.Failed).Select(t => (long?)t.RetryAt).Min();
-            }
-
-            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            var delay = due is { } at
-                ? Task.Delay(TimeSpan.FromSeconds(Math.Max(0, at - _time.GetTimestamp()) / (double)_time.TimestampFrequency), _time, sleep.Token)
-                : Task.Delay(Timeout.InfiniteTimeSpan, _time, sleep.Token);
-            await Task.WhenAny(wake, delay).WaitAsync(stop);
-            await sleep.CancelAsync();
+        }
+        finally
+        {
+            // The transfers see the same token and end as failed ("stopped"); never leave one writing.
+            await Task.WhenAll(running);
         }
     }
 

@@ -79,6 +79,45 @@ public sealed class HandoffTests
     }
 
     [Fact]
+    public async Task With_the_worker_started_a_leaving_node_drains_its_transfers_and_the_wait_ends()
+    {
+        const int keys = 3000;
+        var cluster = new TestCluster(4);
+        var harness = new HandoffHarness(cluster, new HandoffOptions { MaxBytesPerSecond = 0, MaxConcurrentTransfers = 1 });
+        var expected = await LoadAsync(cluster, harness, keys);
+        foreach (var node in cluster.Nodes)
+        {
+            harness[node.Id].Start();
+        }
+
+        try
+        {
+            // Nothing queued: the wait ends at once, as a node with nothing to hand over stops at once.
+            Assert.Empty(await harness["n4"].DrainAsync(TimeSpan.FromMinutes(1), Ct));
+
+            cluster.SetState("n4", MemberState.Left);
+            var remaining = await harness["n4"].DrainAsync(TimeSpan.FromMinutes(1), Ct);
+            Assert.Empty(remaining);
+            Assert.True(harness["n4"].Transfers.Count > 1, "one transfer per node replacing n4");
+            Assert.All(harness["n4"].Transfers, t => Assert.Equal(TransferState.Done, t.State));
+            foreach (var survivor in new[] { "n1", "n2", "n3" })
+            {
+                Assert.Empty(await harness[survivor].DrainAsync(TimeSpan.FromMinutes(1), Ct));
+            }
+
+            cluster.Remove("n4");
+            Assert.Empty(harness.MissingReplicas(expected, "n1"));
+        }
+        finally
+        {
+            foreach (var node in cluster.Nodes)
+            {
+                await harness[node.Id].DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_interrupted_transfer_resumes_without_resending_what_arrived()
     {
         const int keys = 4000;
