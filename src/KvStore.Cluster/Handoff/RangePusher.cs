@@ -47,10 +47,7 @@ internal sealed class RangePusher(
         {
             var chunk = segments.GetRange(i, Math.Min(SegmentsPerListing, segments.Count - i));
             var keys = await KeysToPushAsync(transfer, target, ranges, chunk, cancellationToken);
-            await Parallel.ForEachAsync(
-                keys,
-                new ParallelOptions { MaxDegreeOfParallelism = PushParallelism, CancellationToken = cancellationToken },
-                async (key, ct) => await PushKeyAsync(transfer, target, key, ct));
+            await PushAllAsync(transfer, target, keys, cancellationToken);
             foreach (var segment in chunk)
             {
                 transfer.SegmentDone(segment);
@@ -134,6 +131,39 @@ internal sealed class RangePusher(
         }
 
         return mine.Where(e => !theirs.TryGetValue(e.Key, out var hash) || hash != e.Hash).Select(e => e.Key).ToList();
+    }
+
+    /// <summary>
+    /// Pushes the keys with at most <see cref="PushParallelism"/> in flight. Each push starts on the
+    /// caller's flow, not on the thread pool, so a simulator that controls the transport and the
+    /// clock controls the order too. On a failure the pushes already started are awaited first.
+    /// </summary>
+    private async Task PushAllAsync(HandoffTransfer transfer, Member target, List<byte[]> keys, CancellationToken cancellationToken)
+    {
+        var inFlight = new List<Task>(PushParallelism);
+        try
+        {
+            foreach (var key in keys)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                inFlight.Add(PushKeyAsync(transfer, target, key, cancellationToken));
+                if (inFlight.Count == PushParallelism)
+                {
+                    var done = await Task.WhenAny(inFlight);
+                    inFlight.Remove(done);
+                    await done;
+                }
+            }
+
+            await Task.WhenAll(inFlight);
+        }
+        catch (Exception)
+        {
+            // Let the pushes already started end before the attempt reports its failure, so none
+            // is still writing when a retry starts; the first failure is the one rethrown.
+            await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
     }
 
     private async Task PushKeyAsync(HandoffTransfer transfer, Member target, byte[] key, CancellationToken cancellationToken)
