@@ -273,7 +273,15 @@ public sealed partial class HandoffService : IAsyncDisposable
                 _finished.Dequeue();
             }
 
-            LogFinished(_logger, transfer.Target, state, transfer.KeysSent, transfer.Attempts);
+            if (transfer.KeysSent > 0 || state != TransferState.Done)
+            {
+                LogFinished(_logger, transfer.Target, state, transfer.KeysSent, transfer.Attempts);
+            }
+            else
+            {
+                // The common case of a node that restarts or learns a peer: the trees agreed.
+                LogNothingToMove(_logger, transfer.Target);
+            }
             if (_queue.Count == 0)
             {
                 _idle.TrySetResult();
@@ -331,7 +339,10 @@ public sealed partial class HandoffService : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Handoff to {Target} queued: {Percent:F1}% of the ring (membership version {Version})")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handoff to {Target}: it already held everything")]
+    private static partial void LogNothingToMove(ILogger logger, string target);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handoff to {Target} queued: {Percent:F1}% of the ring (membership version {Version})")]
     private static partial void LogQueued(ILogger logger, string target, double percent, long version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handoff to {Target} {State}: {Keys} keys sent in {Attempts} attempts")]
