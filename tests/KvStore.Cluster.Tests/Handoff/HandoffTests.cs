@@ -148,6 +148,39 @@ public sealed class HandoffTests
     }
 
     [Fact]
+    public async Task A_transfer_to_a_target_that_fails_is_retried_and_abandoned_once_the_target_is_declared_dead()
+    {
+        const int keys = 2000;
+        var time = new FakeTimeProvider();
+        var cluster = new TestCluster(4);
+        var harness = new HandoffHarness(cluster, new HandoffOptions { MaxBytesPerSecond = 0, RetryDelay = TimeSpan.FromSeconds(5) }, time);
+        var expected = await LoadAsync(cluster, harness, keys);
+        harness.Attach(cluster.AddNode("n5"));
+        cluster.RefuseConnections("n5");
+
+        await harness.RunAllAsync(Ct);
+        var toN5 = new[] { "n1", "n2", "n3", "n4" }.SelectMany(n => harness[n].Transfers).Where(t => t.Target == "n5").ToList();
+        Assert.NotEmpty(toN5);
+        Assert.All(toN5, t => Assert.Equal(TransferState.Failed, t.State));
+        Assert.All(toN5, t => Assert.Contains("connection refused", t.Error, StringComparison.Ordinal));
+
+        // Declared dead before the retry: the retry gives up on it, and the ranges n5 took go to
+        // the next live node instead, so every key still has N live copies.
+        cluster.SetDown("n5", down: true);
+        time.Advance(TimeSpan.FromSeconds(5));
+        await harness.RunAllAsync(Ct);
+        var after = new[] { "n1", "n2", "n3", "n4" }.SelectMany(n => harness[n].Transfers).ToList();
+        Assert.All(after.Where(t => t.Target == "n5"), t => Assert.Equal(TransferState.Abandoned, t.State));
+        Assert.All(after.Where(t => t.Target != "n5"), t => Assert.Equal(TransferState.Done, t.State));
+        Assert.True(after.All(t => !(t.State is TransferState.Pending or TransferState.Running or TransferState.Failed)));
+        Assert.Empty(harness.MissingReplicas(expected, "n1"));
+        for (var i = 0; i < keys; i++)
+        {
+            Assert.True(cluster.Nodes.Count(n => n.Id != "n5" && n.Store.Get(Key(i)) is not null) >= 3, $"key {i} has fewer than 3 live copies");
+        }
+    }
+
+    [Fact]
     public async Task A_transfer_keeps_to_its_byte_rate()
     {
         const int keys = 3000;
