@@ -1,5 +1,6 @@
 using KvStore.Cluster;
 using KvStore.Cluster.AntiEntropy;
+using KvStore.Cluster.Handoff;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
@@ -61,6 +62,7 @@ public static partial class ServerHost
         ReplicationOptions replication;
         MembershipOptions membership;
         AntiEntropyOptions antiEntropy;
+        HandoffOptions handoff;
         try
         {
             node = Bind<NodeOptions>(builder.Configuration, "Node");
@@ -70,6 +72,7 @@ public static partial class ServerHost
             replication = Bind<ReplicationOptions>(builder.Configuration, "Replication");
             membership = Bind<MembershipOptions>(builder.Configuration, MembershipOptions.Section);
             antiEntropy = Bind<AntiEntropyOptions>(builder.Configuration, AntiEntropyOptions.Section);
+            handoff = Bind<HandoffOptions>(builder.Configuration, HandoffOptions.Section);
         }
         catch (InvalidOperationException e)
         {
@@ -78,7 +81,7 @@ public static partial class ServerHost
         }
 
         var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate())
-            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).ToList();
+            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).Concat(handoff.Validate()).ToList();
         if (storage.MaxObjectBytes < (long)limits.MaxValueBytes + 65_536)
         {
             errors.Add($"Storage:MaxObjectBytes ({storage.MaxObjectBytes}) must exceed Limits:MaxValueBytes ({limits.MaxValueBytes}) by at least 65536, or a maximal value could never be stored");
@@ -124,7 +127,7 @@ public static partial class ServerHost
                 LogDevelopmentKey(startupLog);
             }
 
-            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy), store, identity, udp);
+            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy, handoff), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
                 node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, limits.MaxBatchOperations, replica.MaxSetElements);
             LogClusterOptions(startupLog, replication.ReplicationFactor, replication.ReadQuorum, replication.WriteQuorum, replication.TokensPerNode,
@@ -132,6 +135,7 @@ public static partial class ServerHost
                 membership.ReapAfter, membership.MaxMembers, membership.KeyRing().Count);
             LogAntiEntropyOptions(startupLog, antiEntropy.Enabled, antiEntropy.Interval, antiEntropy.Jitter, antiEntropy.MaxConcurrentExchanges,
                 antiEntropy.MaxBytesPerSecond, antiEntropy.MaxKeysPerExchange);
+            LogHandoffOptions(startupLog, handoff.Enabled, handoff.MaxBytesPerSecond, handoff.MaxConcurrentTransfers, handoff.RetryDelay, handoff.LeaveTimeout);
             try
             {
                 await app.RunAsync();
@@ -162,11 +166,11 @@ public static partial class ServerHost
 
     private sealed record ClusterSettings(
         NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership,
-        AntiEntropyOptions AntiEntropy);
+        AntiEntropyOptions AntiEntropy, HandoffOptions Handoff);
 
     private static WebApplication Build(WebApplicationBuilder builder, ClusterSettings settings, RocksObjectStore store, NodeIdentity identity, UdpDatagramTransport udp)
     {
-        var (node, storage, limits, replica, replication, membership, antiEntropy) = settings;
+        var (node, storage, limits, replica, replication, membership, antiEntropy, handoff) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -180,7 +184,8 @@ public static partial class ServerHost
             k.Listen(node.ListenEndPoint, o => o.Protocols = HttpProtocols.Http2);
             k.Listen(node.AdminEndPoint, o => o.Protocols = HttpProtocols.Http1);
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        // A leaving node may spend up to Handoff:LeaveTimeout handing its ranges over before it drains.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15) + handoff.LeaveTimeout);
 
         var services = builder.Services;
         services.AddSingleton(Options.Create(node));
@@ -228,6 +233,8 @@ public static partial class ServerHost
         services.AddSingleton<AntiEntropyExchange>();
         services.AddSingleton<AntiEntropyService>();
         services.AddHostedService<AntiEntropyLifecycle>();
+        services.AddSingleton(Options.Create(handoff));
+        services.AddSingleton<HandoffService>();
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<TimeProvider>(), replica.MaxClockDrift));
         services.AddSingleton<LocalReplica>();
         services.AddSingleton<Coordinator>();
@@ -284,6 +291,9 @@ public static partial class ServerHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy options: enabled {Enabled}, every {Interval} (jitter {Jitter}), {Concurrent} exchanges at once, at most {BytesPerSecond} B/s (0: no bound), {MaxKeys} keys per exchange")]
     private static partial void LogAntiEntropyOptions(ILogger logger, bool enabled, TimeSpan interval, double jitter, int concurrent, long bytesPerSecond, int maxKeys);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handoff options: enabled {Enabled}, at most {BytesPerSecond} B/s (0: no bound), {Concurrent} transfers at once, retry after {Retry}, leave waits at most {LeaveTimeout}")]
+    private static partial void LogHandoffOptions(ILogger logger, bool enabled, long bytesPerSecond, int concurrent, TimeSpan retry, TimeSpan leaveTimeout);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
     private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);

@@ -17,6 +17,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly int[] _adminPorts;
     private readonly string _key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private IReadOnlyDictionary<string, string>? _environment;
 
     private LocalCluster(int size)
     {
@@ -37,9 +38,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string AdminEndpoint(int i) => $"http://127.0.0.1:{_adminPorts[i]}";
 
-    public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken)
+    /// <param name="environment">Extra environment variables for every node, such as settings (KVSTORE_SECTION__NAME).</param>
+    public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var cluster = new LocalCluster(size);
+        var cluster = new LocalCluster(size) { _environment = environment };
         try
         {
             for (var i = 0; i < size; i++)
@@ -65,7 +67,7 @@ public sealed class LocalCluster : IAsyncDisposable
             args.AddRange(["--seeds", $"127.0.0.1:{_grpcPorts[0]}"]);
         }
 
-        _nodes[i] = await ServerProcess.StartOnAsync(_dataDirs[i], _grpcPorts[i], _adminPorts[i], args, ownsDataDir: false, cancellationToken);
+        _nodes[i] = await ServerProcess.StartOnAsync(_dataDirs[i], _grpcPorts[i], _adminPorts[i], args, ownsDataDir: false, cancellationToken, _environment);
     }
 
     /// <summary>Kills node <paramref name="i"/> with SIGKILL; its data directory stays.</summary>

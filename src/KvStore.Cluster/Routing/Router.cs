@@ -27,6 +27,12 @@ public sealed class Router : IDisposable
 
     public RoutingTable Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// Raised after a new table was swapped in, with the one it replaced and the new one, in the
+    /// order the tables were built. Handlers run under the rebuild lock: they must be quick and must not throw.
+    /// </summary>
+    public event Action<RoutingTable, RoutingTable>? Changed;
+
     public void Dispose() => _membership.Changed -= OnChanged;
 
     private void OnChanged(MembershipView view)
@@ -39,7 +45,9 @@ public sealed class Router : IDisposable
                 return;
             }
 
-            Volatile.Write(ref _current, RoutingTable.Build(view, _replicationFactor, _tokensPerNode, _current));
+            var previous = _current;
+            Volatile.Write(ref _current, RoutingTable.Build(view, _replicationFactor, _tokensPerNode, previous));
+            Changed?.Invoke(previous, _current);
         }
     }
 }

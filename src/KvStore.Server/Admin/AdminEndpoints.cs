@@ -28,6 +28,10 @@ internal static class AdminEndpoints
         app.MapGet("/debug/data", DebugData).OnPort(port);
 
         app.MapGet("/debug/antientropy", AntiEntropyView.Render).OnPort(port);
+
+        app.MapGet("/debug/handoff", HandoffView.Render).OnPort(port);
+
+        app.MapPost("/cluster/leave", HandoffView.Leave).OnPort(port);
     }
 
     /// <summary>

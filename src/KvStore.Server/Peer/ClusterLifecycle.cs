@@ -1,3 +1,4 @@
+using KvStore.Cluster.Handoff;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Server.Configuration;
@@ -9,12 +10,15 @@ namespace KvStore.Server.Peer;
 /// Joins the cluster once this node serves gRPC (a seed answers our push-pull, and we must be able
 /// to answer theirs) and starts hint delivery. On shutdown it leaves the cluster before the web
 /// server stops (the others learn "left" from us instead of suspecting a crash, and route around
-/// us while our in-flight calls drain), then waits, within a bound, for replication still running
-/// after its clients were answered.
+/// us while our in-flight calls drain), hands its ranges to the nodes that replace it (within
+/// Handoff:LeaveTimeout), then waits, within a bound, for replication still running after its
+/// clients were answered.
 /// </summary>
 internal sealed partial class ClusterLifecycle(
     SwimMembership membership,
     HintedHandoff handoff,
+    HandoffService transfers,
+    IOptions<HandoffOptions> transferOptions,
     GrpcPeerTransport peers,
     PeerStreamsClosing closing,
     Coordinator coordinator,
@@ -43,6 +47,7 @@ internal sealed partial class ClusterLifecycle(
             var seeds = node.Value.SeedList.Where(s => !string.Equals(s, self, StringComparison.OrdinalIgnoreCase)).ToList();
             _join = JoinAsync(seeds);
             handoff.Start();
+            transfers.Start();
         });
         return Task.CompletedTask;
     }
@@ -65,6 +70,14 @@ internal sealed partial class ClusterLifecycle(
         var told = await membership.LeaveAsync(LeaveTimeout);
         LogLeft(logger, told);
 
+        // Leaving changed the ring: hand this node's ranges to the nodes that replace it while it
+        // still serves (a node with nothing to hand over returns at once).
+        var remaining = await transfers.DrainAsync(transferOptions.Value.LeaveTimeout, cancellationToken);
+        if (remaining.Count > 0)
+        {
+            LogHandoffUnfinished(logger, remaining.Count, string.Join(",", remaining.Select(t => t.Target)), transferOptions.Value.LeaveTimeout);
+        }
+
         // The others route around this node now; end their streams into it, or the web server
         // would wait for them until its shutdown timeout.
         closing.Close();
@@ -86,6 +99,7 @@ internal sealed partial class ClusterLifecycle(
             LogReplicationAbandoned(logger, coordinator.Pending);
         }
 
+        await transfers.DisposeAsync();
         await handoff.DisposeAsync();
         await membership.DisposeAsync();
         membership.Changed -= peers.Retain;
@@ -120,6 +134,9 @@ internal sealed partial class ClusterLifecycle(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster (departure gossiped: {Told})")]
     private static partial void LogLeft(ILogger logger, bool told);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping with {Count} range transfers unfinished (to {Targets}) after {Timeout}; anti-entropy among the remaining replicas restores what they lack")]
+    private static partial void LogHandoffUnfinished(ILogger logger, int count, string targets, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping with {Pending} requests still replicating; their writes are stored on this node, but may be missing on other replicas")]
     private static partial void LogReplicationAbandoned(ILogger logger, int pending);

@@ -65,6 +65,46 @@ internal sealed class TestCluster
         }
     }
 
+    /// <summary>Starts a new node with an empty store and adds it to every node's membership, alive.</summary>
+    public TestNode AddNode(string id)
+    {
+        _members = _members.Add(new Member(id, $"127.0.0.1:{7000 + _members.Length + 1}", "", MemberState.Alive, 0));
+        _version++;
+        var first = _nodes.Values.First();
+        var node = new TestNode(this, id, Options.Create(first.ReplicationOptions), first.AntiEntropyOptions);
+        _nodes[id] = node;
+        Publish();
+        return node;
+    }
+
+    /// <summary>Sets a member's state on every node's membership (a graceful leave is <see cref="MemberState.Left"/>), without stopping it.</summary>
+    public void SetState(string id, MemberState state)
+    {
+        _members = _members.Select(m => m.Id == id ? m with { State = state } : m).ToImmutableArray();
+        _version++;
+        Publish();
+    }
+
+    /// <summary>Takes a member out of the cluster for good (reaped after leaving): it is dropped from every other node's membership and refuses calls.</summary>
+    public void Remove(string id)
+    {
+        _members = _members.Where(m => m.Id != id).ToImmutableArray();
+        _version++;
+        _down.Add(id);
+        foreach (var node in _nodes.Values.Where(n => n.Id != id))
+        {
+            node.Membership.Set(ViewFor(node.Id));
+        }
+    }
+
+    private void Publish()
+    {
+        foreach (var node in _nodes.Values)
+        {
+            node.Membership.Set(ViewFor(node.Id));
+        }
+    }
+
     /// <summary>Connections to the node are refused while membership still thinks it alive (it just crashed).</summary>
     public void RefuseConnections(string id) => _refusing.Add(id);
 
@@ -101,6 +141,9 @@ internal sealed class TestNode
     public TestNode(TestCluster cluster, string id, IOptions<ReplicationOptions> options, IOptions<AntiEntropyOptions> antiEntropy)
     {
         Id = id;
+        ReplicationOptions = options.Value;
+        AntiEntropyOptions = antiEntropy;
+        Transport = new InMemoryPeerTransport(cluster, id);
         Store = new MemoryObjectStore(new ActorId(id, (ulong)id.GetHashCode(StringComparison.Ordinal) & 0xffff));
         Membership = new FixedMembership(cluster.ViewFor(id));
         Router = new Router(Membership, options);
@@ -117,6 +160,13 @@ internal sealed class TestNode
     }
 
     public string Id { get; }
+
+    public ReplicationOptions ReplicationOptions { get; }
+
+    public IOptions<AntiEntropyOptions> AntiEntropyOptions { get; }
+
+    /// <summary>This node's way to the others, for services a test builds on top of the node.</summary>
+    public InMemoryPeerTransport Transport { get; }
 
     public MemoryObjectStore Store { get; }
 

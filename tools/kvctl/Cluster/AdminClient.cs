@@ -34,6 +34,25 @@ internal sealed class AdminClient(TimeSpan timeout) : IDisposable
         }
     }
 
+    /// <summary>POSTs an empty body to <paramref name="path"/> on <paramref name="address"/>, which must answer 2xx with JSON.</summary>
+    public async Task<JsonDocument> PostJsonAsync(string address, string path, CancellationToken cancellationToken)
+    {
+        var (status, body) = await GetAsync(address, path, cancellationToken, HttpMethod.Post);
+        if (status is < HttpStatusCode.OK or >= HttpStatusCode.MultipleChoices)
+        {
+            throw new AdminResponseException($"admin endpoint {address} answered {(int)status} {status} to POST {path}");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            throw new AdminResponseException($"admin endpoint {address} sent malformed JSON for POST {path}: {e.Message}", e);
+        }
+    }
+
     /// <summary>
     /// Asks one node whether it serves. 200 means serving unless the body says otherwise; any other
     /// status (503 is the contract's) means not serving; no answer in time means unreachable.
@@ -59,14 +78,15 @@ internal sealed class AdminClient(TimeSpan timeout) : IDisposable
         }
     }
 
-    private async Task<(HttpStatusCode Status, string Body)> GetAsync(string address, string pathAndQuery, CancellationToken cancellationToken)
+    private async Task<(HttpStatusCode Status, string Body)> GetAsync(string address, string pathAndQuery, CancellationToken cancellationToken, HttpMethod? method = null)
     {
         var uri = AdminAddress.Resolve(address, pathAndQuery);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            using var response = await _http.GetAsync(uri, deadline.Token);
+            using var request = new HttpRequestMessage(method ?? HttpMethod.Get, uri);
+            using var response = await _http.SendAsync(request, deadline.Token);
             return (response.StatusCode, await response.Content.ReadAsStringAsync(deadline.Token));
         }
         catch (HttpRequestException e)

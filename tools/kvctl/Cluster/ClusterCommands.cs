@@ -26,6 +26,8 @@ internal static class ClusterCommands
         command.Subcommands.Add(Members(globals, admin));
         command.Subcommands.Add(Ring(globals, admin));
         command.Subcommands.Add(Health(globals, admin));
+        command.Subcommands.Add(HandoffCommands.Handoff(globals, admin));
+        command.Subcommands.Add(HandoffCommands.Leave(globals, admin));
         return command;
     }
 
