@@ -18,7 +18,10 @@ internal static class DataDirectoryMeta
     private static readonly byte[] EpochKey = "epoch"u8.ToArray();
 
     /// <summary>The names this class keeps in the family; <see cref="RocksObjectStore.WriteMeta"/> may not use them.</summary>
-    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) { "format-version", "node-id", "epoch", MerkleLayout.FormatName };
+    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) 
+    {
+        "format-version", "node-id", "epoch", MerkleLayout.FormatName, RocksObjectStore.TombstoneIndexName, RocksObjectStore.CollectedCounterName,
+    };
 
     public static (ActorId Actor, bool Created) LoadOrCreate(RocksDb db, string path, string? nodeId, string defaultNodeId)
     {
