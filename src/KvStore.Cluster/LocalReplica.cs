@@ -37,7 +37,7 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
                 // timestamp this replica does not already hold is checked for drift: one it minted
                 // itself stays acceptable even after its own wall clock has stepped back.
                 var timestamp = seen > held ? clock.Observe(seen) : clock.After(held);
-                return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits);
+                return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits, store.CollectedCounter);
             },
             cancellationToken);
     }
