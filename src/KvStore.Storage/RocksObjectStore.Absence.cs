@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using RocksDbSharp;
+
+namespace KvStore.Storage;
+
+/// <summary>
+/// How long a data directory was away. A running node marks its directory alive from time to time;
+/// one that was away longer than the tombstone collection horizon may hold objects of keys the
+/// others collected meanwhile, which its anti-entropy and hints would bring back. Such a directory
+/// gives up its data before the node starts: it comes back empty, as a new incarnation, and is
+/// filled again by anti-entropy, as Cassandra requires of a node down longer than gc_grace.
+/// </summary>
+public sealed partial class RocksObjectStore
+{
+    internal const string LastAliveName = "last-alive";
+
+    private static readonly byte[] LastAliveKey = "last-alive"u8.ToArray();
+
+    /// <summary>The families holding replicated data (everything but meta), emptied when the data is discarded.</summary>
+    private static readonly string[] DataFamilies = [ObjectsFamily, HintsFamily, MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily, TombstonesFamily];
+
+    /// <summary>When the directory was last marked alive, or null if never.</summary>
+    public DateTimeOffset? LastAlive
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _db.Get(LastAliveKey, _meta) is { Length: 8 } stored
+                ? DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored))
+                : null;
+        }
+    }
+
+    /// <summary>Records that the node is alive and in the cluster at <paramref name="now"/>, fsynced.</summary>
+    public void MarkAlive(DateTimeOffset now)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, now.ToUnixTimeMilliseconds());
+        _db.Put(LastAliveKey, bytes, _meta, SyncWrite);
+    }
+
+    /// <summary>
+    /// Before <see cref="Open"/>: if the directory was last marked alive more than
+    /// <paramref name="horizon"/> before <paramref name="now"/>, empties its objects, hints, tree
+    /// and tombstone index and gives it a new epoch. Its node id and other meta values (the node's
+    /// identity key) stay. A directory never marked alive, or absent, is left alone.
+    /// </summary>
+    /// <returns>How long the directory had been away when its data was discarded, or null when it was kept.</returns>
+    /// <exception cref="StorageException">The directory cannot be opened.</exception>
+    public static TimeSpan? DiscardIfAwayLongerThan(StorageOptions options, TimeSpan horizon, DateTimeOffset now, ILogger logger)
+    {
+        var path = Path.GetFullPath(options.DataDir);
+        if (!File.Exists(Path.Combine(path, "CURRENT")))
+        {
+            return null;
+        }
+
+        var families = new ColumnFamilies();
+        List<string> names;
+        try
+        {
+            names = [.. RocksDb.ListColumnFamilies(new DbOptions(), path)];
+        }
+        catch (RocksDbException e)
+        {
+            throw new StorageException($"cannot open data directory {path}: {e.Message}", e);
+        }
+
+        foreach (var name in names.Where(n => n != "default"))
+        {
+            families.Add(name, new ColumnFamilyOptions());
+        }
+
+        if (!names.Contains(MetaFamily))
+        {
+            return null;
+        }
+
+        RocksDb db;
+        try
+        {
+            db = RocksDb.Open(new DbOptions(), path, families);
+        }
+        catch (RocksDbException e)
+        {
+            throw new StorageException($"cannot open data directory {path}: {e.Message}", e);
+        }
+
+        using (db)
+        {
+            var meta = db.GetColumnFamily(MetaFamily);
+            if (db.Get(LastAliveKey, meta) is not { Length: 8 } stored)
+            {
+                return null;
+            }
+
+            var away = now - DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored));
+            if (away <= horizon)
+            {
+                return null;
+            }
+
+            foreach (var name in DataFamilies.Where(names.Contains))
+            {
+                db.DropColumnFamily(name);
+            }
+
+            using var batch = new WriteBatch();
+            batch.Delete(System.Text.Encoding.UTF8.GetBytes(MerkleLayout.FormatName), meta);
+            batch.Delete(TombstoneIndexKey, meta);
+            batch.Delete(CollectedCounterKey, meta);
+            batch.Delete(LastAliveKey, meta);
+            DataDirectoryMeta.RenewEpoch(db, batch);
+            db.Write(batch, SyncWrite);
+            LogDiscarded(logger, path, away, horizon);
+            return away;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: its data is discarded and the node starts as a new incarnation that anti-entropy fills again")]
+    private static partial void LogDiscarded(ILogger logger, string path, TimeSpan away, TimeSpan horizon);
+}
