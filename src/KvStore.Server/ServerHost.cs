@@ -4,6 +4,7 @@ using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
 using KvStore.Cluster.Security;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.AntiEntropy;
 using KvStore.Core.Serialization;
 using KvStore.Server.Peer;
@@ -61,6 +62,7 @@ public static partial class ServerHost
         ReplicationOptions replication;
         MembershipOptions membership;
         AntiEntropyOptions antiEntropy;
+        TombstoneOptions tombstones;
         try
         {
             node = Bind<NodeOptions>(builder.Configuration, "Node");
@@ -70,6 +72,7 @@ public static partial class ServerHost
             replication = Bind<ReplicationOptions>(builder.Configuration, "Replication");
             membership = Bind<MembershipOptions>(builder.Configuration, MembershipOptions.Section);
             antiEntropy = Bind<AntiEntropyOptions>(builder.Configuration, AntiEntropyOptions.Section);
+            tombstones = Bind<TombstoneOptions>(builder.Configuration, TombstoneOptions.Section);
         }
         catch (InvalidOperationException e)
         {
@@ -78,7 +81,7 @@ public static partial class ServerHost
         }
 
         var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate())
-            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).ToList();
+            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).Concat(tombstones.Validate(membership.ReapAfter)).ToList();
         if (storage.MaxObjectBytes < (long)limits.MaxValueBytes + 65_536)
         {
             errors.Add($"Storage:MaxObjectBytes ({storage.MaxObjectBytes}) must exceed Limits:MaxValueBytes ({limits.MaxValueBytes}) by at least 65536, or a maximal value could never be stored");
@@ -95,6 +98,11 @@ public static partial class ServerHost
         RocksObjectStore store;
         try
         {
+            if (tombstones.Enabled)
+            {
+                RocksObjectStore.DiscardIfAwayLongerThan(storage, tombstones.Horizon, TimeProvider.System.GetUtcNow(), loggerFactory.CreateLogger<RocksObjectStore>());
+            }
+
             store = RocksObjectStore.Open(storage, string.IsNullOrEmpty(node.NodeId) ? null : node.NodeId, node.DefaultNodeId(), loggerFactory.CreateLogger<RocksObjectStore>());
         }
         catch (StorageException e)
@@ -124,7 +132,7 @@ public static partial class ServerHost
                 LogDevelopmentKey(startupLog);
             }
 
-            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy), store, identity, udp);
+            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy, tombstones), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
                 node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, limits.MaxBatchOperations, replica.MaxSetElements);
             LogClusterOptions(startupLog, replication.ReplicationFactor, replication.ReadQuorum, replication.WriteQuorum, replication.TokensPerNode,
@@ -132,6 +140,7 @@ public static partial class ServerHost
                 membership.ReapAfter, membership.MaxMembers, membership.KeyRing().Count);
             LogAntiEntropyOptions(startupLog, antiEntropy.Enabled, antiEntropy.Interval, antiEntropy.Jitter, antiEntropy.MaxConcurrentExchanges,
                 antiEntropy.MaxBytesPerSecond, antiEntropy.MaxKeysPerExchange);
+            LogTombstoneOptions(startupLog, tombstones.Enabled, tombstones.Interval, tombstones.KeysPerPass, tombstones.Grace, tombstones.Horizon);
             try
             {
                 await app.RunAsync();
@@ -162,11 +171,11 @@ public static partial class ServerHost
 
     private sealed record ClusterSettings(
         NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership,
-        AntiEntropyOptions AntiEntropy);
+        AntiEntropyOptions AntiEntropy, TombstoneOptions Tombstones);
 
     private static WebApplication Build(WebApplicationBuilder builder, ClusterSettings settings, RocksObjectStore store, NodeIdentity identity, UdpDatagramTransport udp)
     {
-        var (node, storage, limits, replica, replication, membership, antiEntropy) = settings;
+        var (node, storage, limits, replica, replication, membership, antiEntropy, tombstones) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -228,6 +237,13 @@ public static partial class ServerHost
         services.AddSingleton<AntiEntropyExchange>();
         services.AddSingleton<AntiEntropyService>();
         services.AddHostedService<AntiEntropyLifecycle>();
+        services.AddSingleton(Options.Create(tombstones));
+        services.AddSingleton(store);
+        services.AddSingleton<ITombstoneTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton<TombstoneCounters>();
+        services.AddSingleton<TombstoneHandler>();
+        services.AddSingleton<TombstoneCollector>();
+        services.AddHostedService<TombstoneLifecycle>();
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<TimeProvider>(), replica.MaxClockDrift));
         services.AddSingleton<LocalReplica>();
         services.AddSingleton<Coordinator>();
@@ -284,6 +300,9 @@ public static partial class ServerHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy options: enabled {Enabled}, every {Interval} (jitter {Jitter}), {Concurrent} exchanges at once, at most {BytesPerSecond} B/s (0: no bound), {MaxKeys} keys per exchange")]
     private static partial void LogAntiEntropyOptions(ILogger logger, bool enabled, TimeSpan interval, double jitter, int concurrent, long bytesPerSecond, int maxKeys);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tombstone options: enabled {Enabled}, every {Interval}, {KeysPerPass} keys per pass, grace {Grace}, horizon {Horizon}")]
+    private static partial void LogTombstoneOptions(ILogger logger, bool enabled, TimeSpan interval, int keysPerPass, TimeSpan grace, TimeSpan horizon);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
     private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);

@@ -18,8 +18,11 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly string _key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private LocalCluster(int size)
+    private readonly IReadOnlyDictionary<string, string>? _environment;
+
+    private LocalCluster(int size, IReadOnlyDictionary<string, string>? environment = null)
     {
+        _environment = environment;
         _nodes = new ServerProcess?[size];
         _dataDirs = Enumerable.Range(0, size).Select(_ => ServerProcess.NewDataDir()).ToArray();
         _grpcPorts = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToArray();
@@ -37,9 +40,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string AdminEndpoint(int i) => $"http://127.0.0.1:{_adminPorts[i]}";
 
-    public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken)
+    /// <param name="environment">Extra environment variables for every node (KVSTORE_SECTION__NAME settings), or null.</param>
+    public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var cluster = new LocalCluster(size);
+        var cluster = new LocalCluster(size, environment);
         try
         {
             for (var i = 0; i < size; i++)
@@ -65,7 +69,7 @@ public sealed class LocalCluster : IAsyncDisposable
             args.AddRange(["--seeds", $"127.0.0.1:{_grpcPorts[0]}"]);
         }
 
-        _nodes[i] = await ServerProcess.StartOnAsync(_dataDirs[i], _grpcPorts[i], _adminPorts[i], args, ownsDataDir: false, cancellationToken);
+        _nodes[i] = await ServerProcess.StartOnAsync(_dataDirs[i], _grpcPorts[i], _adminPorts[i], args, ownsDataDir: false, cancellationToken, _environment);
     }
 
     /// <summary>Kills node <paramref name="i"/> with SIGKILL; its data directory stays.</summary>

@@ -1,0 +1,96 @@
+using KvStore.Cluster.Membership;
+using KvStore.Cluster.Routing;
+using KvStore.Cluster.Tombstones;
+using KvStore.Core.Membership;
+using KvStore.Storage;
+using Microsoft.Extensions.Options;
+
+namespace KvStore.Server.Peer;
+
+/// <summary>
+/// Starts the tombstone collector once the node serves gRPC, and marks the data directory alive at
+/// start and every Tombstones:AliveMarkInterval while this node sees a majority of the ring alive
+/// (a node cut off in a minority is "away" for the others, who may reap it and collect without
+/// it). Both stop as the node starts stopping, before the store closes.
+/// </summary>
+internal sealed partial class TombstoneLifecycle(
+    TombstoneCollector collector,
+    RocksObjectStore store,
+    IMembership membership,
+    IOptions<TombstoneOptions> options,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<TombstoneLifecycle> logger) : IHostedLifecycleService
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task _marking = Task.CompletedTask;
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        store.MarkAlive(time.GetUtcNow());
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            collector.Start();
+            _marking = MarkAliveAsync(_stop.Token);
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _marking;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        await collector.DisposeAsync();
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task MarkAliveAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(options.Value.AliveMarkInterval, time);
+        while (await timer.WaitForNextTickAsync(stop))
+        {
+            var ring = membership.Current.Members.Where(RoutingTable.OnRing).ToList();
+            var alive = ring.Count(m => m.State == MemberState.Alive || m.Id == membership.Current.SelfId);
+            if (2 * alive <= ring.Count)
+            {
+                LogMinority(logger, alive, ring.Count);
+                continue;
+            }
+
+            try
+            {
+                store.MarkAlive(time.GetUtcNow());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogMarkFailed(logger, e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Only {Alive} of {Ring} ring members look alive: the data directory is not marked alive until a majority is back")]
+    private static partial void LogMinority(ILogger logger, int alive, int ring);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark the data directory alive")]
+    private static partial void LogMarkFailed(ILogger logger, Exception error);
+}
