@@ -98,7 +98,7 @@ public static partial class ServerHost
         RocksObjectStore store;
         try
         {
-            if (tombstones.Enabled)
+            if (tombstones.Enabled && tombstones.ResyncWhenAway)
             {
                 RocksObjectStore.DiscardIfAwayLongerThan(storage, tombstones.Horizon, TimeProvider.System.GetUtcNow(), loggerFactory.CreateLogger<RocksObjectStore>());
             }

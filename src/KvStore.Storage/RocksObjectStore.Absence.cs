@@ -45,7 +45,9 @@ public sealed partial class RocksObjectStore
     /// Before <see cref="Open"/>: if the directory was last marked alive more than
     /// <paramref name="horizon"/> before <paramref name="now"/>, empties its objects, hints, tree
     /// and tombstone index and gives it a new epoch. Its node id and other meta values (the node's
-    /// identity key) stay. A directory never marked alive, or absent, is left alone.
+    /// identity key) stay. A directory never marked alive, or absent, is left alone. The data is
+    /// not destroyed: a checkpoint of the directory as it was is kept beside it, in
+    /// <see cref="AsideDirectory"/> (replacing any older one), for an operator to recover from.
     /// </summary>
     /// <returns>How long the directory had been away when its data was discarded, or null when it was kept.</returns>
     /// <exception cref="StorageException">The directory cannot be opened.</exception>
@@ -102,6 +104,17 @@ public sealed partial class RocksObjectStore
                 return null;
             }
 
+            var aside = AsideDirectory(options);
+            if (Directory.Exists(aside))
+            {
+                Directory.Delete(aside, recursive: true);
+            }
+
+            using (var checkpoint = db.Checkpoint())
+            {
+                checkpoint.Save(aside);
+            }
+
             foreach (var name in DataFamilies.Where(names.Contains))
             {
                 db.DropColumnFamily(name);
@@ -114,11 +127,14 @@ public sealed partial class RocksObjectStore
             batch.Delete(LastAliveKey, meta);
             DataDirectoryMeta.RenewEpoch(db, batch);
             db.Write(batch, SyncWrite);
-            LogDiscarded(logger, path, away, horizon);
+            LogDiscarded(logger, path, away, horizon, aside);
             return away;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: its data is discarded and the node starts as a new incarnation that anti-entropy fills again")]
-    private static partial void LogDiscarded(ILogger logger, string path, TimeSpan away, TimeSpan horizon);
+    /// <summary>Where the data of a directory that was away too long is kept: the directory's path with ".away" appended.</summary>
+    public static string AsideDirectory(StorageOptions options) => Path.GetFullPath(options.DataDir).TrimEnd(Path.DirectorySeparatorChar) + ".away";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: it starts empty as a new incarnation that anti-entropy and hints fill again; the old data is kept in {Aside}")]
+    private static partial void LogDiscarded(ILogger logger, string path, TimeSpan away, TimeSpan horizon, string aside);
 }

@@ -32,6 +32,7 @@ public sealed class AbsenceTests
     public async Task A_directory_away_longer_than_the_horizon_is_emptied_and_gets_a_new_epoch_keeping_its_node_id_and_identity()
     {
         using var dir = new TempDir();
+        using var cleanup = new AsideCleanup(RocksObjectStore.AsideDirectory(Options(dir.Path)));
         Core.Causality.ActorId before;
         await using (var store = Open(dir.Path))
         {
@@ -62,6 +63,13 @@ public sealed class AbsenceTests
             Assert.Null(store.LastAlive);
             Assert.Equal([7, 7], store.ReadMeta("node-identity")!);
 
+            // The old data is kept aside, readable as it was.
+            await using (var aside = RocksObjectStore.Open(new StorageOptions { DataDir = RocksObjectStore.AsideDirectory(Options(dir.Path)) }, "n1", "n1", NullLogger.Instance))
+            {
+                Assert.Equal(before, aside.Actor);
+                Assert.NotNull(aside.Get(K("live")));
+            }
+
             // It works as a fresh store.
             await FillAsync(store);
             Assert.Equal([K("dead")], store.ListTombstones(null, 10));
@@ -82,6 +90,17 @@ public sealed class AbsenceTests
         await using (var store = Open(dir.Path))
         {
             Assert.NotNull(store.Get(K("live")));
+        }
+    }
+
+    private sealed class AsideCleanup(string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
         }
     }
 }

@@ -38,6 +38,14 @@ public sealed class TombstoneOptions
     /// <summary>How long the collector waits for each node's answer; a node that does not answer in time leaves its keys for a later pass.</summary>
     public TimeSpan PeerTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether a node away longer than <see cref="Horizon"/> starts empty (its old data kept aside in
+    /// DATADIR.away). Turn it off only when no node can have collected meanwhile, typically to
+    /// restart a whole cluster that was stopped for longer than the horizon: every node would
+    /// otherwise start empty.
+    /// </summary>
+    public bool ResyncWhenAway { get; set; } = true;
+
     /// <summary>How often a running node records in its data directory that it is alive; must be well under <see cref="Horizon"/>.</summary>
     public TimeSpan AliveMarkInterval { get; set; } = TimeSpan.FromMinutes(1);
 
