@@ -26,26 +26,43 @@ public sealed partial class RocksObjectStore
         get
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            return _db.Get(LastAliveKey, _meta) is { Length: 8 } stored
-                ? DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored))
-                : null;
+            return ReadLastAlive(_db.Get(LastAliveKey, _meta)).At;
         }
     }
 
-    /// <summary>Records that the node is alive and in the cluster at <paramref name="now"/>, fsynced.</summary>
-    public void MarkAlive(DateTimeOffset now)
+    /// <summary>
+    /// Records that the node is alive at <paramref name="now"/>, fsynced, with the number of ring
+    /// members it sees (null keeps the number recorded before). A node that was the only ring member
+    /// cannot have been left out of anyone's collection, so its data is never discarded.
+    /// </summary>
+    public void MarkAlive(DateTimeOffset now, int? ringMembers)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var bytes = new byte[8];
+        var members = ringMembers ?? ReadLastAlive(_db.Get(LastAliveKey, _meta)).RingMembers;
+        var bytes = new byte[members is null ? 8 : 12];
         BinaryPrimitives.WriteInt64BigEndian(bytes, now.ToUnixTimeMilliseconds());
+        if (members is { } m)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), m);
+        }
+
         _db.Put(LastAliveKey, bytes, _meta, SyncWrite);
     }
+
+    /// <summary>The stored mark: 8 bytes of Unix milliseconds, then optionally 4 bytes of ring members (both big-endian).</summary>
+    private static (DateTimeOffset? At, int? RingMembers) ReadLastAlive(byte[]? stored) => stored switch
+    {
+        { Length: 12 } => (DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored)), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(8))),
+        { Length: 8 } => (DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored)), null),
+        _ => (null, null),
+    };
 
     /// <summary>
     /// Before <see cref="Open"/>: if the directory was last marked alive more than
     /// <paramref name="horizon"/> before <paramref name="now"/>, empties its objects, hints, tree
     /// and tombstone index and gives it a new epoch. Its node id and other meta values (the node's
-    /// identity key) stay. A directory never marked alive, or absent, is left alone. The data is
+    /// identity key) stay. A directory never marked alive, last marked as the only ring member, or
+    /// absent, is left alone. The data is
     /// not destroyed: a checkpoint of the directory as it was is kept beside it, in
     /// <see cref="AsideDirectory"/> (replacing any older one), for an operator to recover from.
     /// </summary>
@@ -93,12 +110,13 @@ public sealed partial class RocksObjectStore
         using (db)
         {
             var meta = db.GetColumnFamily(MetaFamily);
-            if (db.Get(LastAliveKey, meta) is not { Length: 8 } stored)
+            var (at, ringMembers) = ReadLastAlive(db.Get(LastAliveKey, meta));
+            if (at is null || ringMembers <= 1)
             {
                 return null;
             }
 
-            var away = now - DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored));
+            var away = now - at.Value;
             if (away <= horizon)
             {
                 return null;

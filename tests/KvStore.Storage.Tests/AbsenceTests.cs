@@ -38,7 +38,7 @@ public sealed class AbsenceTests
         {
             before = store.Actor;
             await FillAsync(store);
-            store.MarkAlive(T0);
+            store.MarkAlive(T0, ringMembers: 3);
             Assert.Equal(T0, store.LastAlive);
         }
 
@@ -74,6 +74,31 @@ public sealed class AbsenceTests
             await FillAsync(store);
             Assert.Equal([K("dead")], store.ListTombstones(null, 10));
         }
+    }
+
+    [Fact]
+    public async Task A_directory_last_marked_as_the_only_ring_member_keeps_its_data_however_long_it_was_away()
+    {
+        using var dir = new TempDir();
+        await using (var store = Open(dir.Path))
+        {
+            await FillAsync(store);
+            store.MarkAlive(T0, ringMembers: 1);
+
+            // A mark at start, before joining, keeps the count seen before.
+            store.MarkAlive(T0, ringMembers: null);
+        }
+
+        Assert.Null(RocksObjectStore.DiscardIfAwayLongerThan(Options(dir.Path), Horizon, T0 + TimeSpan.FromDays(30), NullLogger.Instance));
+        await using (var store = Open(dir.Path))
+        {
+            Assert.NotNull(store.Get(K("live")));
+            store.MarkAlive(T0, ringMembers: 2);
+            store.MarkAlive(T0, ringMembers: null);
+        }
+
+        Assert.NotNull(RocksObjectStore.DiscardIfAwayLongerThan(Options(dir.Path), Horizon, T0 + TimeSpan.FromDays(30), NullLogger.Instance));
+        Directory.Delete(RocksObjectStore.AsideDirectory(Options(dir.Path)), recursive: true);
     }
 
     [Fact]

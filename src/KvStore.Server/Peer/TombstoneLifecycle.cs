@@ -34,7 +34,8 @@ internal sealed partial class TombstoneLifecycle(
             return Task.CompletedTask;
         }
 
-        store.MarkAlive(time.GetUtcNow());
+        // Not yet joined, this node sees only itself: the ring size it saw before stays recorded.
+        store.MarkAlive(time.GetUtcNow(), ringMembers: null);
         lifetime.ApplicationStarted.Register(() =>
         {
             collector.Start();
@@ -79,7 +80,7 @@ internal sealed partial class TombstoneLifecycle(
 
             try
             {
-                store.MarkAlive(time.GetUtcNow());
+                store.MarkAlive(time.GetUtcNow(), ring.Count);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
