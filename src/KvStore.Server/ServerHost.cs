@@ -96,11 +96,13 @@ public static partial class ServerHost
         using var loggerFactory = LoggerFactory.Create(l => l.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
         var startupLog = loggerFactory.CreateLogger("KvStore.Server");
         RocksObjectStore store;
+        var gate = new ResyncGate();
         try
         {
-            if (tombstones.Enabled && tombstones.ResyncWhenAway)
+            if (tombstones.Enabled && tombstones.ResyncWhenAway &&
+                RocksObjectStore.DiscardIfAwayLongerThan(storage, tombstones.Horizon, TimeProvider.System.GetUtcNow(), loggerFactory.CreateLogger<RocksObjectStore>()) is not null)
             {
-                RocksObjectStore.DiscardIfAwayLongerThan(storage, tombstones.Horizon, TimeProvider.System.GetUtcNow(), loggerFactory.CreateLogger<RocksObjectStore>());
+                gate.Begin();
             }
 
             store = RocksObjectStore.Open(storage, string.IsNullOrEmpty(node.NodeId) ? null : node.NodeId, node.DefaultNodeId(), loggerFactory.CreateLogger<RocksObjectStore>());
@@ -132,7 +134,7 @@ public static partial class ServerHost
                 LogDevelopmentKey(startupLog);
             }
 
-            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy, tombstones), store, identity, udp);
+            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy, tombstones, gate), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
                 node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, limits.MaxBatchOperations, replica.MaxSetElements);
             LogClusterOptions(startupLog, replication.ReplicationFactor, replication.ReadQuorum, replication.WriteQuorum, replication.TokensPerNode,
@@ -171,11 +173,11 @@ public static partial class ServerHost
 
     private sealed record ClusterSettings(
         NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership,
-        AntiEntropyOptions AntiEntropy, TombstoneOptions Tombstones);
+        AntiEntropyOptions AntiEntropy, TombstoneOptions Tombstones, ResyncGate Gate);
 
     private static WebApplication Build(WebApplicationBuilder builder, ClusterSettings settings, RocksObjectStore store, NodeIdentity identity, UdpDatagramTransport udp)
     {
-        var (node, storage, limits, replica, replication, membership, antiEntropy, tombstones) = settings;
+        var (node, storage, limits, replica, replication, membership, antiEntropy, tombstones, gate) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -241,6 +243,7 @@ public static partial class ServerHost
         services.AddSingleton(store);
         services.AddSingleton<ITombstoneTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
         services.AddSingleton<TombstoneCounters>();
+        services.AddSingleton(gate);
         services.AddSingleton<TombstoneHandler>();
         services.AddSingleton<TombstoneCollector>();
         services.AddHostedService<TombstoneLifecycle>();

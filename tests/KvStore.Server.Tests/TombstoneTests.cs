@@ -130,6 +130,8 @@ public sealed class TombstoneTests
             var held = data.RootElement.GetProperty("replicas").EnumerateArray().Count(r => r.TryGetProperty("version", out _));
             return (held == 2, $"{held} replicas hold the live key");
         }, Ct);
+        await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), () =>
+            Task.FromResult((cluster[1].Output.Contains("it answers reads again", StringComparison.Ordinal), "node2 still resyncing")), Ct);
         using var gone = await cluster.DebugDataAsync(1, "k", Ct);
         Assert.All(gone.RootElement.GetProperty("replicas").EnumerateArray(), r => Assert.False(r.TryGetProperty("version", out _)));
         Assert.False((await client.GetAsync(new GetRequest { Key = B("k"), Consistency = Consistency.All }, cancellationToken: Ct)).Found);

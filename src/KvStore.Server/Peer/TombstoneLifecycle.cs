@@ -1,3 +1,4 @@
+using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Routing;
 using KvStore.Cluster.Tombstones;
@@ -17,6 +18,9 @@ internal sealed partial class TombstoneLifecycle(
     TombstoneCollector collector,
     RocksObjectStore store,
     IMembership membership,
+    Router router,
+    AntiEntropyService antiEntropy,
+    ResyncGate gate,
     IOptions<TombstoneOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -24,6 +28,10 @@ internal sealed partial class TombstoneLifecycle(
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _marking = Task.CompletedTask;
+    private Task _resync = Task.CompletedTask;
+
+    /// <summary>How often a node that resyncs checks whether anti-entropy has filled it.</summary>
+    private static readonly TimeSpan ResyncCheckInterval = TimeSpan.FromSeconds(1);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -40,6 +48,7 @@ internal sealed partial class TombstoneLifecycle(
         {
             collector.Start();
             _marking = MarkAliveAsync(_stop.Token);
+            _resync = gate.IsResyncing ? AwaitFilledAsync(_stop.Token) : Task.CompletedTask;
         });
         return Task.CompletedTask;
     }
@@ -52,6 +61,7 @@ internal sealed partial class TombstoneLifecycle(
         try
         {
             await _marking;
+            await _resync;
         }
         catch (OperationCanceledException)
         {
@@ -88,6 +98,34 @@ internal sealed partial class TombstoneLifecycle(
             }
         }
     }
+
+    /// <summary>Opens the read gate once anti-entropy has filled this node from every alive peer it shares ranges with.</summary>
+    private async Task AwaitFilledAsync(CancellationToken stop)
+    {
+        if (!antiEntropy.Options.Enabled)
+        {
+            LogNoAntiEntropy(logger);
+            gate.Finish();
+            return;
+        }
+
+        using var timer = new PeriodicTimer(ResyncCheckInterval, time);
+        while (await timer.WaitForNextTickAsync(stop))
+        {
+            if (ResyncGate.Filled(router.Current, antiEntropy.LastExchanges))
+            {
+                gate.Finish();
+                LogFilled(logger);
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy has filled this node from every peer it shares ranges with: it answers reads again")]
+    private static partial void LogFilled(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This node starts empty after a long absence, and anti-entropy is off: it answers reads at once, with only what hints and writes bring")]
+    private static partial void LogNoAntiEntropy(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Only {Alive} of {Ring} ring members look alive: the data directory is not marked alive until a majority is back")]
     private static partial void LogMinority(ILogger logger, int alive, int ring);

@@ -142,7 +142,7 @@ internal sealed class TestNode
         Membership = new FixedMembership(cluster.ViewFor(id));
         Router = new Router(Membership, options);
         Counters = new ClusterCounters();
-        Replica = new LocalReplica(Store, new HybridLogicalClock(TimeProvider.System, TimeSpan.FromMinutes(1)), Options.Create(new ReplicaOptions()), Counters);
+        Replica = new LocalReplica(Store, new HybridLogicalClock(TimeProvider.System, TimeSpan.FromMinutes(1)), Options.Create(new ReplicaOptions()), Counters, Gate);
         var transport = new InMemoryPeerTransport(cluster, id);
         Coordinator = new Coordinator(Replica, Store, Router, transport, options, Counters, TimeProvider.System, NullLogger<Coordinator>.Instance);
         Handler = new PeerHandler(Coordinator, Replica, Store, Router);
@@ -187,6 +187,8 @@ internal sealed class TestNode
     public TombstoneHandler TombstoneHandler { get; }
 
     public TombstoneCollector Collector { get; }
+
+    public ResyncGate Gate { get; } = new();
 }
 
 internal sealed class FixedMembership(MembershipView view) : IMembership
@@ -235,7 +237,17 @@ internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : 
 
     public Task<ReplicaRead> ReadAsync(Member target, byte[] key, bool includeHints, CancellationToken cancellationToken)
     {
-        var read = cluster.Reach(self, target.Id).Handler.Read(key, includeHints);
+        ReplicaRead read;
+        try
+        {
+            read = cluster.Reach(self, target.Id).Handler.Read(key, includeHints);
+        }
+        catch (ReplicaUnavailableException e)
+        {
+            // As the gRPC transport reports a replica's refusal to read.
+            throw new PeerUnreachableException(target.Id, e.Message);
+        }
+
         cluster.AfterCall(target.Id);
         return Task.FromResult(new ReplicaRead(TestCluster.Wire(read.Object), read.Hints));
     }
