@@ -8,10 +8,11 @@ public sealed record KeyTombstone(byte[] Key, KvObject Tombstone);
 
 /// <summary>
 /// One node's answer about one key: whether its stored object equals the collector's tombstone,
-/// whether it holds a hint for the key (for any target), and, for a collect request, whether it
-/// removed the key.
+/// whether it holds a hint for the key (for any target), for a collect request whether it removed
+/// the key, and whether it stores any object for the key (a node outside the key's preference list
+/// may keep a stray copy from before the ring changed).
 /// </summary>
-public readonly record struct TombstoneState(bool Holds, bool Hinted, bool Collected);
+public readonly record struct TombstoneState(bool Holds, bool Hinted, bool Collected, bool Present);
 
 /// <summary>How the collector reaches other nodes; the server implements it over the peer service, tests in memory.</summary>
 /// <remarks>A call that cannot reach the target or times out throws <see cref="Replication.PeerUnreachableException"/>.</remarks>

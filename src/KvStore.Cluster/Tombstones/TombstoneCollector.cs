@@ -123,7 +123,11 @@ public sealed partial class TombstoneCollector(
         return result;
     }
 
-    /// <summary>The entries that every replica holds exactly, with no hint for them on any ring member.</summary>
+    /// <summary>
+    /// The entries that every replica holds exactly, that no other ring member holds in another
+    /// state (a stray copy from before a ring change would come back if the ring changed again),
+    /// and for which no ring member holds a hint.
+    /// </summary>
     private async Task<List<KeyTombstone>> StableAsync(List<KeyTombstone> entries, CancellationToken cancellationToken)
     {
         if (entries.Count == 0)
@@ -159,7 +163,7 @@ public sealed partial class TombstoneCollector(
             var (key, tombstone) = entries[i];
             var replicas = table.PreferenceList(key);
             var ok = store.Get(key) is { } mine && mine.Equals(tombstone) && hints.HintsForKey(key, 1).Count == 0
-                && answers.Values.All(a => !a[i].Hinted)
+                && answers.Values.All(a => !a[i].Hinted && (!a[i].Present || a[i].Holds))
                 && replicas.All(r => r.Id == table.SelfId || (answers.TryGetValue(r.Id, out var a) && a[i].Holds));
             if (ok)
             {
@@ -171,7 +175,10 @@ public sealed partial class TombstoneCollector(
         return stable;
     }
 
-    /// <summary>Has every other replica remove the entries, then removes them here; returns how many were removed here.</summary>
+    /// <summary>
+    /// Has every other ring member remove the entries it holds (the replicas, and any stray copy
+    /// elsewhere), then removes them here; returns how many were removed here.
+    /// </summary>
     private async Task<int> CollectAsync(List<KeyTombstone> stable, CancellationToken cancellationToken)
     {
         if (stable.Count == 0)
@@ -180,25 +187,15 @@ public sealed partial class TombstoneCollector(
         }
 
         var table = router.Current;
-        var byReplica = new Dictionary<string, List<KeyTombstone>>(StringComparer.Ordinal);
-        foreach (var entry in stable)
-        {
-            foreach (var replica in table.PreferenceList(entry.Key))
-            {
-                if (replica.Id != table.SelfId)
-                {
-                    (byReplica.TryGetValue(replica.Id, out var list) ? list : byReplica[replica.Id] = []).Add(entry);
-                }
-            }
-        }
+        var others = table.View.Members.Where(m => RoutingTable.OnRing(m) && m.Id != table.SelfId).ToList();
 
-        // A replica that cannot be reached keeps its tombstone, which anti-entropy may copy back
+        // A node that cannot be reached keeps its tombstone, which anti-entropy may copy back
         // here; then the key is simply collected again in a later cycle.
-        await Task.WhenAll(byReplica.Select(async p =>
+        await Task.WhenAll(others.Select(async member =>
         {
             try
             {
-                await CallAsync(table.Find(p.Key)!, collect: true, p.Value, cancellationToken);
+                await CallAsync(member, collect: true, stable, cancellationToken);
             }
             catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)
             {

@@ -29,7 +29,8 @@ public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, Tombs
         for (var i = 0; i < entries.Count; i++)
         {
             var (key, tombstone) = entries[i];
-            var holds = store.Get(key) is { } stored && stored.Equals(tombstone);
+            var stored = store.Get(key);
+            var holds = stored is not null && stored.Equals(tombstone);
             var hinted = hints.HintsForKey(key, 1).Count > 0;
             var collected = false;
             if (collect && holds && !hinted)
@@ -38,7 +39,7 @@ public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, Tombs
                 counters.RecordCollected(collected);
             }
 
-            result[i] = new TombstoneState(holds, hinted, collected);
+            result[i] = new TombstoneState(holds, hinted, collected, Present: stored is not null && !collected);
         }
 
         return result;

@@ -47,6 +47,6 @@ internal sealed partial class GrpcPeerTransport
             throw new PeerUnreachableException(target.Id, $"answered {response.Tombstones.Count} tombstone states for {request.Entries.Count} keys");
         }
 
-        return response.Tombstones.Select(s => new TombstoneState(s.Holds, s.Hinted, s.Collected));
+        return response.Tombstones.Select(s => new TombstoneState(s.Holds, s.Hinted, s.Collected, s.Present));
     }
 }

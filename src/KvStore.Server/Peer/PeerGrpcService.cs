@@ -183,7 +183,7 @@ internal sealed partial class PeerGrpcService(
                     PeerMessages.Object(e.Object, _objectLimits) ?? throw new MalformedDataException("tombstone entry without an object"))).ToList();
                 var states = await tombstones.HandleAsync(t.Collect, entries, cancellationToken);
                 var response = new PeerResponse();
-                response.Tombstones.AddRange(states.Select(s => new Protocol.Peer.V1.TombstoneState { Holds = s.Holds, Hinted = s.Hinted, Collected = s.Collected }));
+                response.Tombstones.AddRange(states.Select(s => new Protocol.Peer.V1.TombstoneState { Holds = s.Holds, Hinted = s.Hinted, Collected = s.Collected, Present = s.Present }));
                 return response;
             }
 

@@ -221,5 +221,30 @@ public sealed class TombstoneCollectionTests
         Assert.All(replicas, r => Assert.Equal(["y"], Members(cluster[r].Store.Get(key))));
     }
 
+    /// <summary>
+    /// A node outside the key's preference list keeps a copy from before the ring changed: an old
+    /// live value blocks collection (it would come back if the ring changed back), and a copy of
+    /// the tombstone is removed with the replicas' ones.
+    /// </summary>
+    [Fact]
+    public async Task A_stray_copy_outside_the_preference_list_blocks_collection_or_is_collected_with_the_replicas()
+    {
+        var cluster = new TestCluster(5);
+        var key = Bytes("stray");
+        var replicas = cluster.Replicas(key);
+        var stray = cluster.Nodes.First(n => !replicas.Contains(n.Id));
+        var written = await cluster[replicas[0]].Coordinator.WriteAsync(key, new Mutation.Put(Bytes("v1"), null), ConsistencyLevel.All, Ct);
+        await stray.Replica.MergeAsync(key, written!, Ct);
+        var tombstone = await cluster[replicas[0]].Coordinator.WriteAsync(key, new Mutation.Delete(null), ConsistencyLevel.All, Ct);
+
+        await CollectAsync(cluster, key);
+        Assert.All(replicas, r => Assert.NotNull(cluster[r].Store.Get(key)));
+
+        await stray.Replica.MergeAsync(key, tombstone!, Ct);
+        await CollectAsync(cluster, key);
+        Assert.False(HeldAnywhere(cluster, key));
+        Assert.Equal(4, cluster.Nodes.Sum(n => n.TombstoneCounters.Collected));
+    }
+
     private static readonly IEqualityComparer<byte[]> ByteArrayComparer = Core.Crdt.ByteOrder.Instance;
 }
