@@ -142,7 +142,7 @@ public static partial class ServerHost
                 membership.ReapAfter, membership.MaxMembers, membership.KeyRing().Count);
             LogAntiEntropyOptions(startupLog, antiEntropy.Enabled, antiEntropy.Interval, antiEntropy.Jitter, antiEntropy.MaxConcurrentExchanges,
                 antiEntropy.MaxBytesPerSecond, antiEntropy.MaxKeysPerExchange);
-            LogTombstoneOptions(startupLog, tombstones.Enabled, tombstones.Interval, tombstones.KeysPerPass, tombstones.Grace, tombstones.Horizon);
+            LogTombstoneOptions(startupLog, tombstones.Enabled, tombstones.Interval, tombstones.KeysPerPass, tombstones.Grace, tombstones.Horizon, tombstones.ResyncWhenAway);
             try
             {
                 await app.RunAsync();
@@ -304,8 +304,8 @@ public static partial class ServerHost
     [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy options: enabled {Enabled}, every {Interval} (jitter {Jitter}), {Concurrent} exchanges at once, at most {BytesPerSecond} B/s (0: no bound), {MaxKeys} keys per exchange")]
     private static partial void LogAntiEntropyOptions(ILogger logger, bool enabled, TimeSpan interval, double jitter, int concurrent, long bytesPerSecond, int maxKeys);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tombstone options: enabled {Enabled}, every {Interval}, {KeysPerPass} keys per pass, grace {Grace}, horizon {Horizon}")]
-    private static partial void LogTombstoneOptions(ILogger logger, bool enabled, TimeSpan interval, int keysPerPass, TimeSpan grace, TimeSpan horizon);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tombstone options: enabled {Enabled}, every {Interval}, {KeysPerPass} keys per pass, grace {Grace}, horizon {Horizon} (start empty when away longer: {Resync})")]
+    private static partial void LogTombstoneOptions(ILogger logger, bool enabled, TimeSpan interval, int keysPerPass, TimeSpan grace, TimeSpan horizon, bool resync);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
     private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);
