@@ -2,7 +2,6 @@ using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Routing;
 using KvStore.Cluster.Tombstones;
-using KvStore.Core.Membership;
 using KvStore.Storage;
 using Microsoft.Extensions.Options;
 
@@ -10,9 +9,10 @@ namespace KvStore.Server.Peer;
 
 /// <summary>
 /// Starts the tombstone collector once the node serves gRPC, and marks the data directory alive at
-/// start and every Tombstones:AliveMarkInterval while this node sees a majority of the ring alive
-/// (a node cut off in a minority is "away" for the others, who may reap it and collect without
-/// it). Both stop as the node starts stopping, before the store closes.
+/// start and every Tombstones:AliveMarkInterval while the node runs, whatever it sees of the others:
+/// while its peers are down nobody can collect without it, and a survivor that stopped marking
+/// would start empty after its next restart. A node that comes back empty opens its read gate
+/// once anti-entropy has filled it. All of it stops as the node starts stopping, before the store closes.
 /// </summary>
 internal sealed partial class TombstoneLifecycle(
     TombstoneCollector collector,
@@ -80,17 +80,9 @@ internal sealed partial class TombstoneLifecycle(
         using var timer = new PeriodicTimer(options.Value.AliveMarkInterval, time);
         while (await timer.WaitForNextTickAsync(stop))
         {
-            var ring = membership.Current.Members.Where(RoutingTable.OnRing).ToList();
-            var alive = ring.Count(m => m.State == MemberState.Alive || m.Id == membership.Current.SelfId);
-            if (2 * alive <= ring.Count)
-            {
-                LogMinority(logger, alive, ring.Count);
-                continue;
-            }
-
             try
             {
-                store.MarkAlive(time.GetUtcNow(), ring.Count);
+                store.MarkAlive(time.GetUtcNow(), membership.Current.Members.Count(RoutingTable.OnRing));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -126,9 +118,6 @@ internal sealed partial class TombstoneLifecycle(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This node starts empty after a long absence, and anti-entropy is off: it answers reads at once, with only what hints and writes bring")]
     private static partial void LogNoAntiEntropy(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Only {Alive} of {Ring} ring members look alive: the data directory is not marked alive until a majority is back")]
-    private static partial void LogMinority(ILogger logger, int alive, int ring);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark the data directory alive")]
     private static partial void LogMarkFailed(ILogger logger, Exception error);
