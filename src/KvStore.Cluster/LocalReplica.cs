@@ -1,3 +1,5 @@
+using KvStore.Cluster.Replication;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.Causality;
 using KvStore.Core.Clock;
 using KvStore.Core.Crdt;
@@ -10,7 +12,7 @@ namespace KvStore.Cluster;
 /// This node as a replica: it mints the dot and the timestamp of each write it applies, inside the
 /// store's atomic update of the key, so the dot counter and the stored state never disagree.
 /// </summary>
-public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, IOptions<ReplicaOptions> options, ClusterCounters counters)
+public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, IOptions<ReplicaOptions> options, ClusterCounters counters, ResyncGate? gate = null)
 {
     private readonly ObjectLimits _limits = new(options.Value.MaxSetElements, options.Value.MaxVersionVectorWidth);
 
@@ -19,6 +21,12 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
     public HybridLogicalClock Clock => clock;
 
     public KvObject? Read(ReadOnlySpan<byte> key) => store.Get(key);
+
+    /// <summary>The stored object, for an answer that counts towards a read: refused while the node resyncs (<see cref="ResyncGate"/>).</summary>
+    /// <exception cref="ReplicaUnavailableException">This node is being filled again after a long absence.</exception>
+    public KvObject? ReadForQuorum(ReadOnlySpan<byte> key) => gate is { IsResyncing: true }
+        ? throw new ReplicaUnavailableException("this node is being filled again after a long absence and does not answer reads yet")
+        : store.Get(key);
 
     /// <summary>Applies a client's mutation and returns the object now stored (null if the key is still absent).</summary>
     /// <exception cref="ClockDriftException">The mutation's context carries a timestamp beyond the allowed drift; nothing was stored.</exception>
@@ -37,7 +45,7 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
                 // timestamp this replica does not already hold is checked for drift: one it minted
                 // itself stays acceptable even after its own wall clock has stepped back.
                 var timestamp = seen > held ? clock.Observe(seen) : clock.After(held);
-                return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits);
+                return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits, store.CollectedCounter);
             },
             cancellationToken);
     }

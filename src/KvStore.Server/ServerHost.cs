@@ -5,6 +5,7 @@ using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
 using KvStore.Cluster.Security;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.AntiEntropy;
 using KvStore.Core.Serialization;
 using KvStore.Server.Peer;
@@ -63,6 +64,7 @@ public static partial class ServerHost
         MembershipOptions membership;
         AntiEntropyOptions antiEntropy;
         HandoffOptions handoff;
+        TombstoneOptions tombstones;
         try
         {
             node = Bind<NodeOptions>(builder.Configuration, "Node");
@@ -73,6 +75,7 @@ public static partial class ServerHost
             membership = Bind<MembershipOptions>(builder.Configuration, MembershipOptions.Section);
             antiEntropy = Bind<AntiEntropyOptions>(builder.Configuration, AntiEntropyOptions.Section);
             handoff = Bind<HandoffOptions>(builder.Configuration, HandoffOptions.Section);
+            tombstones = Bind<TombstoneOptions>(builder.Configuration, TombstoneOptions.Section);
         }
         catch (InvalidOperationException e)
         {
@@ -81,7 +84,7 @@ public static partial class ServerHost
         }
 
         var errors = node.Validate().Concat(storage.Validate()).Concat(limits.Validate()).Concat(replica.Validate())
-            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).Concat(handoff.Validate()).ToList();
+            .Concat(replication.Validate()).Concat(membership.Validate()).Concat(antiEntropy.Validate()).Concat(handoff.Validate()).Concat(tombstones.Validate(membership.ReapAfter)).ToList();
         if (storage.MaxObjectBytes < (long)limits.MaxValueBytes + 65_536)
         {
             errors.Add($"Storage:MaxObjectBytes ({storage.MaxObjectBytes}) must exceed Limits:MaxValueBytes ({limits.MaxValueBytes}) by at least 65536, or a maximal value could never be stored");
@@ -96,8 +99,15 @@ public static partial class ServerHost
         using var loggerFactory = LoggerFactory.Create(l => l.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
         var startupLog = loggerFactory.CreateLogger("KvStore.Server");
         RocksObjectStore store;
+        var gate = new ResyncGate();
         try
         {
+            if (tombstones.Enabled && tombstones.ResyncWhenAway &&
+                RocksObjectStore.DiscardIfAwayLongerThan(storage, tombstones.Horizon, TimeProvider.System.GetUtcNow(), loggerFactory.CreateLogger<RocksObjectStore>()) is not null)
+            {
+                gate.Begin();
+            }
+
             store = RocksObjectStore.Open(storage, string.IsNullOrEmpty(node.NodeId) ? null : node.NodeId, node.DefaultNodeId(), loggerFactory.CreateLogger<RocksObjectStore>());
         }
         catch (StorageException e)
@@ -127,7 +137,7 @@ public static partial class ServerHost
                 LogDevelopmentKey(startupLog);
             }
 
-            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy, handoff), store, identity, udp);
+            var app = Build(builder, new ClusterSettings(node, storage, limits, replica, replication, membership, antiEntropy, handoff, tombstones, gate), store, identity, udp);
             LogEffectiveOptions(startupLog, store.Actor.ToString(), Path.GetFullPath(storage.DataDir), node.Listen, node.Admin,
                 node.Seeds, storage.Sync, limits.MaxKeyBytes, limits.MaxValueBytes, limits.MaxMessageBytes, limits.MaxBatchOperations, replica.MaxSetElements);
             LogClusterOptions(startupLog, replication.ReplicationFactor, replication.ReadQuorum, replication.WriteQuorum, replication.TokensPerNode,
@@ -136,6 +146,7 @@ public static partial class ServerHost
             LogAntiEntropyOptions(startupLog, antiEntropy.Enabled, antiEntropy.Interval, antiEntropy.Jitter, antiEntropy.MaxConcurrentExchanges,
                 antiEntropy.MaxBytesPerSecond, antiEntropy.MaxKeysPerExchange);
             LogHandoffOptions(startupLog, handoff.Enabled, handoff.MaxBytesPerSecond, handoff.MaxConcurrentTransfers, handoff.RetryDelay, handoff.LeaveTimeout);
+            LogTombstoneOptions(startupLog, tombstones.Enabled, tombstones.Interval, tombstones.KeysPerPass, tombstones.Grace, tombstones.Horizon, tombstones.ResyncWhenAway);
             try
             {
                 await app.RunAsync();
@@ -166,11 +177,11 @@ public static partial class ServerHost
 
     private sealed record ClusterSettings(
         NodeOptions Node, StorageOptions Storage, LimitsOptions Limits, ReplicaOptions Replica, ReplicationOptions Replication, MembershipOptions Membership,
-        AntiEntropyOptions AntiEntropy, HandoffOptions Handoff);
+        AntiEntropyOptions AntiEntropy, HandoffOptions Handoff, TombstoneOptions Tombstones, ResyncGate Gate);
 
     private static WebApplication Build(WebApplicationBuilder builder, ClusterSettings settings, RocksObjectStore store, NodeIdentity identity, UdpDatagramTransport udp)
     {
-        var (node, storage, limits, replica, replication, membership, antiEntropy, handoff) = settings;
+        var (node, storage, limits, replica, replication, membership, antiEntropy, handoff, tombstones, gate) = settings;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -235,6 +246,14 @@ public static partial class ServerHost
         services.AddHostedService<AntiEntropyLifecycle>();
         services.AddSingleton(Options.Create(handoff));
         services.AddSingleton<HandoffService>();
+        services.AddSingleton(Options.Create(tombstones));
+        services.AddSingleton(store);
+        services.AddSingleton<ITombstoneTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton<TombstoneCounters>();
+        services.AddSingleton(gate);
+        services.AddSingleton<TombstoneHandler>();
+        services.AddSingleton<TombstoneCollector>();
+        services.AddHostedService<TombstoneLifecycle>();
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<TimeProvider>(), replica.MaxClockDrift));
         services.AddSingleton<LocalReplica>();
         services.AddSingleton<Coordinator>();
@@ -294,6 +313,9 @@ public static partial class ServerHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handoff options: enabled {Enabled}, at most {BytesPerSecond} B/s (0: no bound), {Concurrent} transfers at once, retry after {Retry}, leave waits at most {LeaveTimeout}")]
     private static partial void LogHandoffOptions(ILogger logger, bool enabled, long bytesPerSecond, int concurrent, TimeSpan retry, TimeSpan leaveTimeout);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tombstone options: enabled {Enabled}, every {Interval}, {KeysPerPass} keys per pass, grace {Grace}, horizon {Horizon} (start empty when away longer: {Resync})")]
+    private static partial void LogTombstoneOptions(ILogger logger, bool enabled, TimeSpan interval, int keysPerPass, TimeSpan grace, TimeSpan horizon, bool resync);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
     private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);

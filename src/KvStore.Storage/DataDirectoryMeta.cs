@@ -18,7 +18,10 @@ internal static class DataDirectoryMeta
     private static readonly byte[] EpochKey = "epoch"u8.ToArray();
 
     /// <summary>The names this class keeps in the family; <see cref="RocksObjectStore.WriteMeta"/> may not use them.</summary>
-    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) { "format-version", "node-id", "epoch", MerkleLayout.FormatName };
+    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) 
+    {
+        "format-version", "node-id", "epoch", MerkleLayout.FormatName, RocksObjectStore.TombstoneIndexName, RocksObjectStore.CollectedCounterName, RocksObjectStore.LastAliveName,
+    };
 
     public static (ActorId Actor, bool Created) LoadOrCreate(RocksDb db, string path, string? nodeId, string defaultNodeId)
     {
@@ -65,6 +68,18 @@ internal static class DataDirectoryMeta
         }
 
         return (new ActorId(storedNode, BinaryPrimitives.ReadUInt64BigEndian(storedEpoch)), false);
+    }
+
+    /// <summary>
+    /// Gives the directory a new epoch in <paramref name="batch"/>: the node comes back as a new
+    /// incarnation that never reuses a counter of the old one (the KV679 lesson), used when its data
+    /// is discarded.
+    /// </summary>
+    public static void RenewEpoch(RocksDb db, WriteBatch batch)
+    {
+        var epochBytes = new byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(epochBytes, MintEpoch());
+        batch.Put(EpochKey, epochBytes, db.GetColumnFamily(RocksObjectStore.MetaFamily));
     }
 
     /// <summary>A random non-zero epoch: with 64 random bits, two incarnations of one node id never collide in practice.</summary>

@@ -65,6 +65,9 @@ public sealed partial class RocksObjectStore
                     case PendingHintDelete delete:
                         StageHintDelete(delete, group);
                         break;
+                    case PendingCollect collect:
+                        StageCollect(collect, group);
+                        break;
                 }
             }
             catch (Exception e)
@@ -109,7 +112,14 @@ public sealed partial class RocksObjectStore
 
             foreach (var (key, (obj, bytes, hash)) in group.Objects)
             {
-                _recent.Set(key, obj, bytes, hash);
+                if (obj is null)
+                {
+                    _recent.Remove(key);
+                }
+                else
+                {
+                    _recent.Set(key, obj, bytes, hash);
+                }
             }
 
             Volatile.Write(ref _hintCounts, group.HintCounts);
@@ -130,21 +140,7 @@ public sealed partial class RocksObjectStore
 
     private void StageUpdate(PendingUpdate item, WriteGroup group)
     {
-        // The current object's hash comes with it (zero when absent), to take it out of its leaf.
-        KvObject? current;
-        ulong currentHash;
-        if (group.Objects.TryGetValue(item.Key, out var staged))
-        {
-            current = staged.Object;
-            currentHash = staged.Hash;
-        }
-        else if (!_recent.TryGet(item.Key, out current, out currentHash))
-        {
-            var stored = _db.Get(item.Key, _objects);
-            current = stored is null ? null : ObjectCodec.Decode(stored);
-            currentHash = stored is null ? 0 : ObjectHash.Of(item.Key, stored);
-        }
-
+        var current = CurrentOf(item.Key, group, out var currentHash);
         var next = item.Update(current);
         if (next is not null)
         {
@@ -152,12 +148,35 @@ public sealed partial class RocksObjectStore
             var hash = ObjectHash.Of(item.Key, encoded);
             group.Batch.Put(item.Key, encoded, _objects);
             StageTree(group, item.Key, current, currentHash, hash);
+            StageTombstoneIndex(group, item.Key, current, next);
             group.Objects[item.Key] = (next, encoded.Length, hash);
             group.ObjectWrites++;
             group.Operations++;
         }
 
         item.SetResult(next ?? current);
+    }
+
+    /// <summary>
+    /// The latest state of a key as the writer sees it (staged by this group, cached, or stored),
+    /// with its <see cref="ObjectHash"/> (zero when absent), which takes it out of its leaf.
+    /// </summary>
+    private KvObject? CurrentOf(byte[] key, WriteGroup group, out ulong hash)
+    {
+        if (group.Objects.TryGetValue(key, out var staged))
+        {
+            hash = staged.Hash;
+            return staged.Object;
+        }
+
+        if (_recent.TryGet(key, out var current, out hash))
+        {
+            return current;
+        }
+
+        var stored = _db.Get(key, _objects);
+        hash = stored is null ? 0 : ObjectHash.Of(key, stored);
+        return stored is null ? null : ObjectCodec.Decode(stored);
     }
 
     /// <summary>Encodes an object, refusing one past Storage:MaxObjectBytes.</summary>

@@ -47,6 +47,7 @@ public sealed partial class RocksObjectStore : IObjectStore
         _positions = db.GetColumnFamily(MerkleLayout.PositionsFamily);
         _segments = db.GetColumnFamily(MerkleLayout.SegmentsFamily);
         LoadTree();
+        LoadTombstoneState();
         _hintCounts = CountHints(db, _hints);
         _writeOptions = new WriteOptions().SetSync(options.Sync);
         _maxBatch = options.MaxBatchSize;
@@ -109,6 +110,8 @@ public sealed partial class RocksObjectStore : IObjectStore
             // Added with anti-entropy; an older directory gets them empty and its tree is built at open.
             { MerkleLayout.PositionsFamily, new ColumnFamilyOptions() },
             { MerkleLayout.SegmentsFamily, SegmentsFamilyOptions() },
+            // Added with tombstone collection; an older directory gets its index built at open.
+            { TombstonesFamily, new ColumnFamilyOptions() },
         };
 
         RocksDb db;
@@ -130,6 +133,7 @@ public sealed partial class RocksObjectStore : IObjectStore
             var (actor, created) = DataDirectoryMeta.LoadOrCreate(db, path, nodeId, defaultNodeId);
             LogOpened(logger, path, actor.ToString(), created, options.Sync);
             var builtFrom = PrepareTree(db, path, logger);
+            PrepareTombstoneIndex(db, path, logger);
             var store = new RocksObjectStore(db, actor, options, logger) { TreeBuiltFrom = builtFrom };
             foreach (var (target, count) in store.HintCounts)
             {

@@ -17,10 +17,11 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly int[] _adminPorts;
     private readonly string _key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private IReadOnlyDictionary<string, string>? _environment;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
 
-    private LocalCluster(int size)
+    private LocalCluster(int size, IReadOnlyDictionary<string, string>? environment = null)
     {
+        _environment = environment;
         _nodes = new ServerProcess?[size];
         _dataDirs = Enumerable.Range(0, size).Select(_ => ServerProcess.NewDataDir()).ToArray();
         _grpcPorts = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToArray();
@@ -38,10 +39,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string AdminEndpoint(int i) => $"http://127.0.0.1:{_adminPorts[i]}";
 
-    /// <param name="environment">Extra environment variables for every node, such as settings (KVSTORE_SECTION__NAME).</param>
+    /// <param name="environment">Extra environment variables for every node (KVSTORE_SECTION__NAME settings), or null.</param>
     public static async Task<LocalCluster> StartAsync(int size, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var cluster = new LocalCluster(size) { _environment = environment };
+        var cluster = new LocalCluster(size, environment);
         try
         {
             for (var i = 0; i < size; i++)

@@ -84,7 +84,7 @@ public sealed partial class Coordinator
     {
         if (target.Id == SelfId)
         {
-            return replica.Read(key);
+            return replica.ReadForQuorum(key);
         }
 
         try

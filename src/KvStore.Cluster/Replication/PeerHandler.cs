@@ -18,8 +18,9 @@ public sealed class PeerHandler(Coordinator coordinator, LocalReplica replica, I
     public Task<KvObject?> CoordinateAsync(byte[] key, Mutation mutation, ConsistencyLevel level, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         coordinator.CoordinateForwardedAsync(key, mutation, level, expiresAt, cancellationToken);
 
+    /// <exception cref="ReplicaUnavailableException">This node resyncs after a long absence and answers no reads yet.</exception>
     public ReplicaRead Read(byte[] key, bool includeHints) =>
-        new(replica.Read(key), includeHints ? hints.HintsForKey(key) : []);
+        new(replica.ReadForQuorum(key), includeHints ? hints.HintsForKey(key) : []);
 
     /// <exception cref="ReplicaUnavailableException">A hint was refused: this node holds its bound of hints for the target.</exception>
     /// <exception cref="RequestRejectedException">A hint for a node that is not on the ring.</exception>

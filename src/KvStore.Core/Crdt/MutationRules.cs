@@ -10,10 +10,16 @@ public static class MutationRules
     /// Applies <paramref name="mutation"/> to <paramref name="current"/> as an event of
     /// <paramref name="actor"/> at <paramref name="timestamp"/>.
     /// </summary>
+    /// <param name="counterFloor">
+    /// For a key that is absent, the counter <paramref name="actor"/> starts above: the highest it
+    /// held in an object of this replica that was collected, so a key created again never reuses a
+    /// dot that a surviving copy of the old tombstone would take for one it has seen.
+    /// </param>
     /// <returns>The new object, or null when nothing changes (a delete or remove of a missing key).</returns>
     /// <exception cref="MutationRejectedException">Wrong type, or a bound would be broken; nothing changes.</exception>
-    public static KvObject? Apply(KvObject? current, Mutation mutation, ActorId actor, HlcTimestamp timestamp, ObjectLimits limits)
+    public static KvObject? Apply(KvObject? current, Mutation mutation, ActorId actor, HlcTimestamp timestamp, ObjectLimits limits, ulong counterFloor = 0)
     {
+        var fresh = counterFloor == 0 ? VersionVector.Empty : VersionVector.From([new VersionVector.Entry(actor, counterFloor)]);
         if (mutation.TargetType is { } wanted && current is not null && current.Type != wanted)
         {
             throw MutationRejectedException.WrongType(current.Type, wanted);
@@ -22,14 +28,14 @@ public static class MutationRules
         var seen = mutation.SeenContext?.Clock;
         var result = mutation switch
         {
-            Mutation.Put put => KvObject.Of((current?.Register ?? LwwRegister.Empty).Assign(actor, timestamp, put.Value, seen)),
+            Mutation.Put put => KvObject.Of((current?.Register ?? new LwwRegister(fresh, [])).Assign(actor, timestamp, put.Value, seen)),
             Mutation.Delete => current switch
             {
                 null => null,
                 { Register: { } r } => KvObject.Of(r.Clear(seen)),
                 _ => KvObject.Of(current.Set!.Clear(seen)),
             },
-            Mutation.SetAdd add => KvObject.Of((current?.Set ?? OrSet.Empty).Add(actor, add.Elements)),
+            Mutation.SetAdd add => KvObject.Of((current?.Set ?? new OrSet(fresh, [])).Add(actor, add.Elements)),
             Mutation.SetRemove remove => current is null ? null : KvObject.Of(current.Set!.Remove(remove.Elements, seen)),
             _ => throw new ArgumentOutOfRangeException(nameof(mutation)),
         };

@@ -6,6 +6,7 @@ using KvStore.Cluster;
 using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.Clock;
 using KvStore.Server.Peer;
 using KvStore.Storage;
@@ -14,7 +15,8 @@ namespace KvStore.Server.Metrics;
 
 /// <summary>Counters exposed at /metrics in the Prometheus text format.</summary>
 internal sealed class ServerMetrics(
-    IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator, AntiEntropyCounters antiEntropy)
+    IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator, AntiEntropyCounters antiEntropy,
+    TombstoneCounters tombstones)
 {
     // Bounded: methods and status codes are both fixed, small sets.
     private readonly ConcurrentDictionary<(string Method, StatusCode Status), long> _calls = new();
@@ -72,6 +74,10 @@ internal sealed class ServerMetrics(
         sb.Append("# HELP kvstore_antientropy_bytes_total Bytes of peer messages anti-entropy sent and received.\n# TYPE kvstore_antientropy_bytes_total counter\n");
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_bytes_total{{direction=\"sent\"}} {antiEntropy.BytesSent}\n");
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_antientropy_bytes_total{{direction=\"received\"}} {antiEntropy.BytesReceived}\n");
+        sb.Append("# HELP kvstore_tombstones_total Tombstones removed from this node's store, left by its collector as not yet stable, or kept because a write landed first.\n# TYPE kvstore_tombstones_total counter\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_tombstones_total{{result=\"collected\"}} {tombstones.Collected}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_tombstones_total{{result=\"skipped_not_stable\"}} {tombstones.SkippedNotStable}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_tombstones_total{{result=\"refused\"}} {tombstones.Refused}\n");
         Gauge(sb, "kvstore_members", "Members in this node's table, itself included.", membership.Current.Members.Length);
         return sb.ToString();
     }

@@ -7,6 +7,7 @@ using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Security;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.AntiEntropy;
 using KvStore.Core.Crdt;
 using KvStore.Core.Membership;
@@ -21,7 +22,7 @@ namespace KvStore.Server.Peer;
 /// Reaches other nodes over the peer gRPC service: one long-lived HTTP/2 channel per member,
 /// multiplexing every concurrent call, each call one sealed envelope each way.
 /// </summary>
-internal sealed class GrpcPeerTransport : IPeerTransport, IAntiEntropyTransport, IPushPullChannel, IDisposable
+internal sealed partial class GrpcPeerTransport : IPeerTransport, IAntiEntropyTransport, ITombstoneTransport, IPushPullChannel, IDisposable
 {
     private readonly MessageAuthenticator _authenticator;
     private readonly Func<string> _selfId;

@@ -5,6 +5,7 @@ using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Security;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.Clock;
 using KvStore.Core.Crdt;
 using KvStore.Core.Serialization;
@@ -28,6 +29,7 @@ internal sealed partial class PeerGrpcService(
     SwimMembership membership,
     PeerHandler handler,
     AntiEntropyHandler antiEntropy,
+    TombstoneHandler tombstones,
     RequestValidator validate,
     IOptions<StorageOptions> storage,
     IOptions<ReplicaOptions> replicaOptions,
@@ -167,6 +169,23 @@ internal sealed partial class PeerGrpcService(
                 var page = antiEntropy.KeyHashes(PeerMessages.Ranges(k.Ranges), PeerMessages.Indices(k.Segments), after, (int)Math.Min(k.Max, int.MaxValue));
                 var response = new PeerResponse { More = page.More };
                 response.KeyHashes.AddRange(page.Entries.Select(e => new KeyHashEntry { Key = UnsafeByteOperations.UnsafeWrap(e.Key), Hash = e.Hash }));
+                return response;
+            }
+
+            case PeerRequest.OpOneofCase.Tombstones:
+            {
+                var t = request.Tombstones;
+                if (t.Entries.Count > TombstoneHandler.MaxEntries)
+                {
+                    throw new RequestRejectedException($"a tombstone request carries at most {TombstoneHandler.MaxEntries} keys (got {t.Entries.Count})");
+                }
+
+                var entries = t.Entries.Select(e => new KeyTombstone(
+                    validate.Key(e.Key),
+                    PeerMessages.Object(e.Object, _objectLimits) ?? throw new MalformedDataException("tombstone entry without an object"))).ToList();
+                var states = await tombstones.HandleAsync(t.Collect, entries, cancellationToken);
+                var response = new PeerResponse();
+                response.Tombstones.AddRange(states.Select(s => new Protocol.Peer.V1.TombstoneState { Holds = s.Holds, Hinted = s.Hinted, Collected = s.Collected, Present = s.Present }));
                 return response;
             }
 

@@ -87,6 +87,41 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
         }
     }
 
+    public ulong CollectedCounter { get; private set; }
+
+    public Task<bool> CollectAsync(byte[] key, KvObject tombstone, CancellationToken cancellationToken = default)
+    {
+        if (tombstone.IsLive)
+        {
+            throw new ArgumentException("only a tombstone can be collected", nameof(tombstone));
+        }
+
+        lock (_lock)
+        {
+            if (!_objects.TryGetValue(key, out var current) || !current.Equals(tombstone))
+            {
+                return Task.FromResult(false);
+            }
+
+            _objects.Remove(key);
+            var entry = _hashes[key];
+            _hashes.Remove(key);
+            _index.Remove(entry);
+            _tree.Xor(Segments.Of(entry.Position), entry.Hash);
+            CollectedCounter = Math.Max(CollectedCounter, current.Clock[Actor]);
+            return Task.FromResult(true);
+        }
+    }
+
+    public IReadOnlyList<byte[]> ListTombstones(byte[]? after, int max)
+    {
+        lock (_lock)
+        {
+            return _objects.Where(p => !p.Value.IsLive && (after is null || ByteOrder.Instance.Compare(p.Key, after) > 0))
+                .Take(max).Select(p => p.Key).ToList();
+        }
+    }
+
     public Task<bool> AddHintAsync(string target, byte[] key, KvObject obj, CancellationToken cancellationToken = default)
     {
         lock (_lock)

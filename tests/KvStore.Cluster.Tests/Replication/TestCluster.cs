@@ -3,6 +3,7 @@ using KvStore.Cluster.AntiEntropy;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.AntiEntropy;
 using KvStore.Core.Causality;
 using KvStore.Core.Clock;
@@ -26,11 +27,14 @@ internal sealed class TestCluster
     private readonly HashSet<string> _down = new(StringComparer.Ordinal);
     private readonly HashSet<string> _answersLost = new(StringComparer.Ordinal);
     private readonly HashSet<string> _refusing = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _partitioned = new(StringComparer.Ordinal);
     private ImmutableArray<Member> _members;
     private long _version;
 
-    public TestCluster(int nodes, ReplicationOptions? options = null, AntiEntropyOptions? antiEntropy = null)
+    public TestCluster(int nodes, ReplicationOptions? options = null, AntiEntropyOptions? antiEntropy = null, TombstoneOptions? tombstones = null, TimeProvider? time = null)
     {
+        CollectorTime = time ?? TimeProvider.System;
+        Tombstones = Options.Create(tombstones ?? new TombstoneOptions { Grace = TimeSpan.Zero });
         var replication = Options.Create(options ?? new ReplicationOptions());
         _members = [.. Enumerable.Range(1, nodes).Select(i => new Member($"n{i}", $"127.0.0.1:{7000 + i}", "", MemberState.Alive, 0))];
         foreach (var m in _members)
@@ -41,9 +45,42 @@ internal sealed class TestCluster
 
     public IReadOnlyCollection<TestNode> Nodes => _nodes.Values;
 
+    public IOptions<TombstoneOptions> Tombstones { get; }
+
+    /// <summary>The tombstone collectors' clock (the rest of the cluster runs on the system clock).</summary>
+    public TimeProvider CollectorTime { get; }
+
     public TestNode this[string id] => _nodes[id];
 
-    public MembershipView ViewFor(string self) => new(self, _members, _version);
+    /// <summary>A node's view: across a partition, the members of the other side look dead, as SWIM would declare them.</summary>
+    public MembershipView ViewFor(string self) => _partitioned.Count == 0
+        ? new(self, _members, _version)
+        : new(self, [.. _members.Select(m => SameSide(self, m.Id) ? m : m with { State = MemberState.Dead })], _version);
+
+    /// <summary>Cuts <paramref name="side"/> off from the other nodes: calls across fail, and each side sees the other dead.</summary>
+    public void Partition(params string[] side)
+    {
+        _partitioned.UnionWith(side);
+        PublishViews();
+    }
+
+    /// <summary>Ends the partition: calls go through again and every node sees the others alive.</summary>
+    public void Heal()
+    {
+        _partitioned.Clear();
+        PublishViews();
+    }
+
+    private bool SameSide(string a, string b) => _partitioned.Contains(a) == _partitioned.Contains(b);
+
+    private void PublishViews()
+    {
+        _version++;
+        foreach (var node in _nodes.Values)
+        {
+            node.Membership.Set(ViewFor(node.Id));
+        }
+    }
 
     /// <summary>Stops (or restarts) a node: calls to it fail, and every node's membership shows the state.</summary>
     public void SetDown(string id, bool down)
@@ -124,7 +161,7 @@ internal sealed class TestCluster
 
     internal TestNode Reach(string from, string to)
     {
-        if (_down.Contains(to) || _down.Contains(from) || _refusing.Contains(to))
+        if (_down.Contains(to) || _down.Contains(from) || _refusing.Contains(to) || !SameSide(from, to))
         {
             throw new PeerUnreachableException(to, "connection refused", notDelivered: true);
         }
@@ -148,7 +185,7 @@ internal sealed class TestNode
         Membership = new FixedMembership(cluster.ViewFor(id));
         Router = new Router(Membership, options);
         Counters = new ClusterCounters();
-        Replica = new LocalReplica(Store, new HybridLogicalClock(TimeProvider.System, TimeSpan.FromMinutes(1)), Options.Create(new ReplicaOptions()), Counters);
+        Replica = new LocalReplica(Store, new HybridLogicalClock(TimeProvider.System, TimeSpan.FromMinutes(1)), Options.Create(new ReplicaOptions()), Counters, Gate);
         var transport = new InMemoryPeerTransport(cluster, id);
         Coordinator = new Coordinator(Replica, Store, Router, transport, options, Counters, TimeProvider.System, NullLogger<Coordinator>.Instance);
         Handler = new PeerHandler(Coordinator, Replica, Store, Router);
@@ -157,6 +194,9 @@ internal sealed class TestNode
         Exchange = new AntiEntropyExchange(Replica, Store, transport, transport, antiEntropy, options, TimeProvider.System);
         AntiEntropyCounters = new AntiEntropyCounters();
         AntiEntropy = new AntiEntropyService(Router, Exchange, antiEntropy, AntiEntropyCounters, TimeProvider.System, NullLogger<AntiEntropyService>.Instance);
+        TombstoneCounters = new TombstoneCounters();
+        TombstoneHandler = new TombstoneHandler(Store, Store, TombstoneCounters);
+        Collector = new TombstoneCollector(Store, Store, Router, transport, cluster.Tombstones, TombstoneCounters, cluster.CollectorTime, NullLogger<TombstoneCollector>.Instance);
     }
 
     public string Id { get; }
@@ -191,6 +231,14 @@ internal sealed class TestNode
     public AntiEntropyCounters AntiEntropyCounters { get; }
 
     public AntiEntropyService AntiEntropy { get; }
+
+    public TombstoneCounters TombstoneCounters { get; }
+
+    public TombstoneHandler TombstoneHandler { get; }
+
+    public TombstoneCollector Collector { get; }
+
+    public ResyncGate Gate { get; } = new();
 }
 
 internal sealed class FixedMembership(MembershipView view) : IMembership
@@ -206,8 +254,16 @@ internal sealed class FixedMembership(MembershipView view) : IMembership
     }
 }
 
-internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport, IAntiEntropyTransport
+internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport, IAntiEntropyTransport, ITombstoneTransport
 {
+    public async Task<IReadOnlyList<TombstoneState>> TombstonesAsync(Member target, bool collect, IReadOnlyList<KeyTombstone> entries, CancellationToken cancellationToken)
+    {
+        var wired = entries.Select(e => e with { Tombstone = TestCluster.Wire(e.Tombstone)! }).ToList();
+        var states = await cluster.Reach(self, target.Id).TombstoneHandler.HandleAsync(collect, wired, cancellationToken);
+        cluster.AfterCall(target.Id);
+        return states;
+    }
+
     public Task<ulong[]> TreeNodesAsync(Member target, HashRanges ranges, int depth, IReadOnlyList<int> parents, CancellationToken cancellationToken)
     {
         var hashes = cluster.Reach(self, target.Id).AntiEntropyHandler.TreeNodes(ranges, depth, parents);
@@ -231,7 +287,17 @@ internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : 
 
     public Task<ReplicaRead> ReadAsync(Member target, byte[] key, bool includeHints, CancellationToken cancellationToken)
     {
-        var read = cluster.Reach(self, target.Id).Handler.Read(key, includeHints);
+        ReplicaRead read;
+        try
+        {
+            read = cluster.Reach(self, target.Id).Handler.Read(key, includeHints);
+        }
+        catch (ReplicaUnavailableException e)
+        {
+            // As the gRPC transport reports a replica's refusal to read.
+            throw new PeerUnreachableException(target.Id, e.Message);
+        }
+
         cluster.AfterCall(target.Id);
         return Task.FromResult(new ReplicaRead(TestCluster.Wire(read.Object), read.Hints));
     }

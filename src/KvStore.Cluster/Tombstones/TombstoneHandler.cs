@@ -1,0 +1,47 @@
+using KvStore.Cluster.Replication;
+using KvStore.Storage;
+
+namespace KvStore.Cluster.Tombstones;
+
+/// <summary>
+/// This node's side of a collector's requests, whatever carries them: reports what it holds for
+/// each key and, when told to, removes tombstones that are still exactly what the collector saw.
+/// </summary>
+public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, TombstoneCounters counters)
+{
+    /// <summary>Most entries one request may carry: a collector sends at most Tombstones:KeysPerPass.</summary>
+    public const int MaxEntries = 10_000;
+
+    /// <exception cref="RequestRejectedException">Too many entries, or an entry whose object holds live data.</exception>
+    public async Task<IReadOnlyList<TombstoneState>> HandleAsync(bool collect, IReadOnlyList<KeyTombstone> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count > MaxEntries)
+        {
+            throw new RequestRejectedException($"a tombstone request carries at most {MaxEntries} keys (got {entries.Count})");
+        }
+
+        if (entries.FirstOrDefault(e => e.Tombstone.IsLive) is { } live)
+        {
+            throw new RequestRejectedException($"the object sent for key {Convert.ToHexString(live.Key)} holds live data; only a tombstone can be collected");
+        }
+
+        var result = new TombstoneState[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var (key, tombstone) = entries[i];
+            var stored = store.Get(key);
+            var holds = stored is not null && stored.Equals(tombstone);
+            var hinted = hints.HintsForKey(key, 1).Count > 0;
+            var collected = false;
+            if (collect && holds && !hinted)
+            {
+                collected = await store.CollectAsync(key, tombstone, cancellationToken);
+                counters.RecordCollected(collected);
+            }
+
+            result[i] = new TombstoneState(holds, hinted, collected, Present: stored is not null && !collected);
+        }
+
+        return result;
+    }
+}
