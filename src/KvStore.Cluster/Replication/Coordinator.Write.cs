@@ -35,8 +35,8 @@ public sealed partial class Coordinator
             try
             {
                 counters.Forward();
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(_options.PeerTimeout * 4);
+                using var timeout = PeerDeadline(4);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                 return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
             }
             catch (PeerUnreachableException e) when (e.NotDelivered && !cancellationToken.IsCancellationRequested)
