@@ -109,7 +109,7 @@ public sealed partial class Coordinator
             released = true;
             FinishInBackground(Task.WhenAll(sends), "replication");
 
-            var acks = 1 + await quorum.Reached.WaitAsync(cancellationToken);
+            var acks = 1 + await quorum.WaitAsync(cancellationToken);
             if (acks < needed)
             {
                 throw new ReplicaUnavailableException(
@@ -283,6 +283,19 @@ public sealed partial class Coordinator
         private int _answered;
 
         public Task<int> Reached => needed <= 0 ? Task.FromResult(0) : _reached.Task;
+
+        /// <summary>
+        /// Waits for <see cref="Reached"/> or the caller's cancellation. Cancelling the source rather
+        /// than using Task.WaitAsync keeps the continuation where the caller awaited: WaitAsync
+        /// would resume it from the thread pool, out of reach of a single-threaded simulation.
+        /// </summary>
+        public async Task<int> WaitAsync(CancellationToken cancellationToken)
+        {
+            using (cancellationToken.Register(() => _reached.TrySetCanceled(cancellationToken)))
+            {
+                return await Reached;
+            }
+        }
 
         public void Count(bool acknowledged)
         {
