@@ -105,7 +105,13 @@ internal sealed class SimCluster
     }
 
     /// <summary>Restarts a crashed node on what its disk kept, or, with <paramref name="amnesia"/>, on an empty data directory: same node id, new epoch.</summary>
-    public SimNode Restart(string id, bool amnesia = false)
+    /// <param name="id">The node.</param>
+    /// <param name="amnesia">Start on an empty store.</param>
+    /// <param name="keepEpoch">
+    /// With <paramref name="amnesia"/>, keep the old actor id as a store that did not mint a new
+    /// epoch would: Riak's KV679 bug, for tests that show what the epoch prevents.
+    /// </param>
+    public SimNode Restart(string id, bool amnesia = false, bool keepEpoch = false)
     {
         if (Live(id) is not null)
         {
@@ -115,7 +121,7 @@ internal sealed class SimCluster
         Loop.Trace($"restart {id} amnesia={amnesia}");
         if (amnesia)
         {
-            _stores[id] = NewStore(id);
+            _stores[id] = keepEpoch ? new SimStore(_stores[id].Actor, _stores[id].Sync, _stores[id].MaxHintsPerTarget) : NewStore(id);
         }
 
         var node = Start(id, _stores[id]);
@@ -158,6 +164,7 @@ internal sealed class SimCluster
     private SimNode Start(string id, SimStore store)
     {
         _incarnations[id] = _incarnations.GetValueOrDefault(id) + 1;
+        _stores[id] = store;
         var node = new SimNode(this, id, _incarnations[id], store, new SkewedTime(Loop.Time, _skews[id]), ViewFor(id));
         _live[id] = node;
         return node;
