@@ -21,7 +21,8 @@ public sealed class SimulationTests
         var output = TestContext.Current.TestOutputHelper!;
         var wall = Stopwatch.StartNew();
         var failures = new List<string>();
-        long writes = 0, acknowledged = 0, events = 0;
+        long writes = 0, acknowledged = 0, events = 0, excused = 0;
+        var stats = SimStats.Empty;
         foreach (var seed in seeds)
         {
             TestContext.Current.CancellationToken.ThrowIfCancellationRequested();
@@ -29,9 +30,12 @@ public sealed class SimulationTests
             writes += result.Writes;
             acknowledged += result.Acknowledged;
             events += result.Events;
+            stats += result.Stats;
+            excused += result.Check.Excused;
             if (seeds.Length == 1)
             {
                 output.WriteLine(result.Summary);
+                output.WriteLine("  " + result.Stats);
                 foreach (var fault in result.Faults)
                 {
                     output.WriteLine("  " + fault);
@@ -45,8 +49,9 @@ public sealed class SimulationTests
         }
 
         output.WriteLine(
-            $"{seeds.Length} seeds: {writes} client writes ({acknowledged} acknowledged), {events} events, " +
+            $"{seeds.Length} seeds: {writes} client writes ({acknowledged} acknowledged, {excused} at level ONE gone with their one copy), {events} events, " +
             $"{failures.Count} failed, wall time {wall.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine(stats.ToString());
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 

@@ -4,7 +4,7 @@ using KvStore.Core.Crdt;
 namespace KvStore.Simulation.Sim;
 
 /// <summary>What the checker found after healing: the three counts must be zero, and each finding says why.</summary>
-internal sealed record CheckResult(int Lost, int Resurrected, int Divergent, IReadOnlyList<string> Findings);
+internal sealed record CheckResult(int Lost, int Resurrected, int Divergent, IReadOnlyList<string> Findings, int Excused = 0);
 
 /// <summary>
 /// Holds a run's history against the replicas' state after healing and quiescence.
@@ -19,13 +19,15 @@ internal sealed record CheckResult(int Lost, int Resurrected, int Divergent, IRe
 /// superseded) and which is still held.</item>
 /// <item>Divergent: a key whose replicas (the preference list) hold different objects.</item>
 /// </list>
+/// A write acknowledged at level ONE that goes missing after a node's data was destroyed is not
+/// counted as lost but as excused (<see cref="History.MayBeGoneWithOneCopy"/>): one copy was all it was promised.
 /// </summary>
 internal static class Checker
 {
     public static CheckResult Check(SimCluster cluster, History history)
     {
         var findings = new List<string>();
-        int lost = 0, resurrected = 0, divergent = 0;
+        int lost = 0, resurrected = 0, divergent = 0, excused = 0;
         foreach (var keyOps in history.Ops.GroupBy(o => o.Key).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var key = Encoding.UTF8.GetBytes(keyOps.Key);
@@ -41,18 +43,18 @@ internal static class Checker
             var ops = keyOps.ToList();
             if (ops[0].Kind is OpKind.Add or OpKind.Remove)
             {
-                CheckSet(final?.Set, ops, findings, ref lost, ref resurrected);
+                CheckSet(final?.Set, ops, history, findings, ref lost, ref resurrected, ref excused);
             }
             else
             {
-                CheckRegister(final?.Register, ops, findings, ref lost, ref resurrected);
+                CheckRegister(final?.Register, ops, history, findings, ref lost, ref resurrected, ref excused);
             }
         }
 
-        return new CheckResult(lost, resurrected, divergent, findings);
+        return new CheckResult(lost, resurrected, divergent, findings, excused);
     }
 
-    private static void CheckSet(OrSet? set, List<Op> ops, List<string> findings, ref int lost, ref int resurrected)
+    private static void CheckSet(OrSet? set, List<Op> ops, History history, List<string> findings, ref int lost, ref int resurrected, ref int excused)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; set is not null && i < set.Members.Length; i++)
@@ -65,6 +67,12 @@ internal static class Checker
         {
             foreach (var e in add.Items.Where(e => !present.Contains(e) && !removeInvoked.Contains(e)))
             {
+                if (history.MayBeGoneWithOneCopy(add))
+                {
+                    excused++;
+                    continue;
+                }
+
                 lost++;
                 findings.Add($"lost: element {e} of acknowledged {add}");
             }
@@ -80,7 +88,7 @@ internal static class Checker
         }
     }
 
-    private static void CheckRegister(LwwRegister? register, List<Op> ops, List<string> findings, ref int lost, ref int resurrected)
+    private static void CheckRegister(LwwRegister? register, List<Op> ops, History history, List<string> findings, ref int lost, ref int resurrected, ref int excused)
     {
         var byValue = ops.Where(o => o.Kind == OpKind.Put).ToDictionary(o => o.Items[0], StringComparer.Ordinal);
         RegisterEntry? winner = register?.Winner;
@@ -97,7 +105,11 @@ internal static class Checker
                 : ops.Any(o => o != put && o.Invoked > put.Invoked)
                   || (winnerOp is not null && !winnerOp.Precedes(put))
                   || (winnerOp is not null && !(put.Context?.Clock.Contains(winner.Value.Dot) ?? false));
-            if (!explained)
+            if (!explained && history.MayBeGoneWithOneCopy(put))
+            {
+                excused++;
+            }
+            else if (!explained)
             {
                 lost++;
                 findings.Add($"lost: acknowledged {put}; the register holds {Describe(register)}");

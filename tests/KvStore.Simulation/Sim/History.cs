@@ -55,6 +55,17 @@ internal sealed class History
 
     public IReadOnlyList<Op> Ops => _ops;
 
+    /// <summary>When a node's data was destroyed (amnesia, or a leave without handoff), in order.</summary>
+    public List<(string Node, TimeSpan At)> Destructions { get; } = [];
+
+    public void Destroyed(string node, TimeSpan at) => Destructions.Add((node, at));
+
+    /// <summary>
+    /// A write acknowledged by one replica only (level ONE) promises one copy, which a destroyed
+    /// disk may take with it before anything spreads it: its loss then is the level's, not a bug.
+    /// </summary>
+    public bool MayBeGoneWithOneCopy(Op op) => op.Level == KvStore.Cluster.ConsistencyLevel.One && Destructions.Any(d => d.At >= op.Invoked);
+
     public Op Begin(OpKind kind, string key, string node, ConsistencyLevel level, TimeSpan now, IReadOnlyList<string> items, CausalContext? context)
     {
         var op = new Op(_ops.Count, kind, key, node, level, now) { Items = items, Context = context };

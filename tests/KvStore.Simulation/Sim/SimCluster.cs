@@ -19,6 +19,7 @@ internal sealed class SimCluster
     private readonly Dictionary<string, SimStore> _stores = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _skews = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _incarnations = new(StringComparer.Ordinal);
+    private readonly List<SimNode> _started = [];
     private ImmutableArray<Member> _members = [];
     private long _version;
 
@@ -57,6 +58,12 @@ internal sealed class SimCluster
 
     public MemberState StateOf(string id) => _members.First(m => m.Id == id).State;
 
+    /// <summary>Every incarnation of every node started so far, for the run's totals.</summary>
+    public IReadOnlyList<SimNode> Started => _started;
+
+    /// <summary>Node processes that died so far.</summary>
+    public int Crashes { get; private set; }
+
     public SimNode? Live(string id) => _live.GetValueOrDefault(id);
 
     public SimNode this[string id] => _live[id] ?? throw new InvalidOperationException($"{id} is down");
@@ -92,6 +99,7 @@ internal sealed class SimCluster
     {
         var node = this[id];
         Loop.Trace($"crash {id} powerLoss={powerLoss}");
+        Crashes++;
         node.Kill();
         _live[id] = null;
         _stores[id] = SimStore.Reopen(node.Store, powerLoss);
@@ -125,6 +133,7 @@ internal sealed class SimCluster
         }
 
         var node = Start(id, _stores[id]);
+        node.Amnesiac = amnesia;
         SetState(id, MemberState.Alive);
         return node;
     }
@@ -167,6 +176,7 @@ internal sealed class SimCluster
         _stores[id] = store;
         var node = new SimNode(this, id, _incarnations[id], store, new SkewedTime(Loop.Time, _skews[id]), ViewFor(id));
         _live[id] = node;
+        _started.Add(node);
         return node;
     }
 

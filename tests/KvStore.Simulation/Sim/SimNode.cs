@@ -56,6 +56,9 @@ internal sealed class SimNode
 
     public SimStore Store { get; }
 
+    /// <summary>This incarnation started on an empty data directory after a crash.</summary>
+    public bool Amnesiac { get; set; }
+
     public SkewedTime Time { get; }
 
     public SimMembership Membership { get; }
