@@ -83,8 +83,9 @@ public sealed partial class Coordinator
             if (mutation.SeenContext is { } seen && !await CatchUpAsync(key, seen, others, table) && mutation is Mutation.Delete or Mutation.SetRemove)
             {
                 // A delete or remove must remove everything its context saw, or what it missed
-                // would come back when it arrives here. A put needs no such care: its timestamp
-                // follows the context's, so it wins over whatever it did not supersede.
+                // would come back when it arrives here. A put needs no such care: its clock takes in
+                // the context, so what the context saw is superseded when it arrives, and its
+                // timestamp follows the context's.
                 throw new ReplicaUnavailableException(
                     "the replicas holding part of what the context saw did not answer, so the removal could not be applied in full; nothing was changed");
             }
