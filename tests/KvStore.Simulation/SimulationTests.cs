@@ -27,6 +27,13 @@ public sealed class SimulationTests
         {
             TestContext.Current.CancellationToken.ThrowIfCancellationRequested();
             var result = SimRun.Run(seed);
+            if (seeds.Length == 1 && Environment.GetEnvironmentVariable("KVSIM_TRACE") is { Length: > 0 } path)
+            {
+                // The whole trace of a replayed seed: every message, fault, view and client operation.
+                File.WriteAllLines(path, SimRun.RunWithLog(seed).Log);
+                output.WriteLine($"trace written to {path}");
+            }
+
             writes += result.Writes;
             acknowledged += result.Acknowledged;
             events += result.Events;

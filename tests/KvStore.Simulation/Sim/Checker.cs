@@ -19,8 +19,9 @@ internal sealed record CheckResult(int Lost, int Resurrected, int Divergent, IRe
 /// superseded) and which is still held.</item>
 /// <item>Divergent: a key whose replicas (the preference list) hold different objects.</item>
 /// </list>
-/// A write acknowledged at level ONE that goes missing after a node's data was destroyed is not
-/// counted as lost but as excused (<see cref="History.MayBeGoneWithOneCopy"/>): one copy was all it was promised.
+/// A write (or remove) acknowledged at level ONE whose effect is missing after a node's data was
+/// destroyed is not counted as lost or resurrected but as excused
+/// (<see cref="History.MayBeGoneWithOneCopy"/>): one copy was all it was promised.
 /// </summary>
 internal static class Checker
 {
@@ -82,6 +83,12 @@ internal static class Checker
         {
             foreach (var e in remove.Items.Where(present.Contains))
             {
+                if (history.MayBeGoneWithOneCopy(remove))
+                {
+                    excused++;
+                    continue;
+                }
+
                 resurrected++;
                 findings.Add($"resurrected: element {e} after acknowledged {remove}");
             }
@@ -125,6 +132,12 @@ internal static class Checker
         {
             foreach (var write in ops.Where(o => o.Ok && o.Context is not null && o.Context.Clock.Contains(entry.Dot)))
             {
+                if (history.MayBeGoneWithOneCopy(write))
+                {
+                    excused++;
+                    continue;
+                }
+
                 resurrected++;
                 findings.Add($"resurrected: {Encoding.UTF8.GetString(entry.Value.Span)} ({entry.Dot}) though acknowledged {write} had seen it");
             }

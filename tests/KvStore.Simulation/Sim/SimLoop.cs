@@ -39,10 +39,14 @@ internal sealed class SimLoop : SynchronizationContext
     /// <summary>Set when code ran on a thread other than the simulation's, which breaks determinism.</summary>
     public string? Escaped { get; private set; }
 
+    /// <summary>When set, every traced step is also kept here with its time (for replaying one seed).</summary>
+    public List<string>? Log { get; set; }
+
     /// <summary>Folds a step into <see cref="TraceHash"/> (FNV-1a over the time and the text).</summary>
     public void Trace(string step)
     {
         CheckThread(step);
+        Log?.Add($"{Now.TotalMilliseconds,9:F1} {step}");
         Mix(Now.Ticks);
         foreach (var c in step)
         {

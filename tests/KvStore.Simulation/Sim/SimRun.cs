@@ -62,6 +62,14 @@ internal sealed class SimRun
 
     public static SimResult Run(int seed) => new SimRun(seed).Execute();
 
+    /// <summary>Runs the seed keeping every traced step, for reading what happened.</summary>
+    public static (SimResult Result, IReadOnlyList<string> Log) RunWithLog(int seed)
+    {
+        var run = new SimRun(seed);
+        run._loop.Log = [];
+        return (run.Execute(), run._loop.Log);
+    }
+
     private SimResult Execute()
     {
         var wall = Stopwatch.StartNew();
