@@ -5,7 +5,7 @@ namespace KvStore.Simulation;
 
 /// <summary>
 /// The simulator's seeds: each run mixes partitions, crashes, amnesia, skew and churn, and must end
-/// with nothing lost, nothing resurrected and no replicas diverged. KVSIM_SEED replays one seed;
+/// with nothing lost, nothing resurrected and no replicas diverged. KVSIM_SEED replays one seed (or a comma-separated list);
 /// KVSIM_SEEDS sets how many the batch runs (200 by default).
 /// </summary>
 public sealed class SimulationTests
@@ -15,8 +15,8 @@ public sealed class SimulationTests
     [Fact]
     public void Seeds_lose_nothing_resurrect_nothing_and_converge()
     {
-        var seeds = Environment.GetEnvironmentVariable("KVSIM_SEED") is { Length: > 0 } one
-            ? [int.Parse(one, System.Globalization.CultureInfo.InvariantCulture)]
+        var seeds = Environment.GetEnvironmentVariable("KVSIM_SEED") is { Length: > 0 } chosen
+            ? chosen.Split(',').Select(x => int.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
             : Enumerable.Range(1, Environment.GetEnvironmentVariable("KVSIM_SEEDS") is { Length: > 0 } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : DefaultSeeds).ToArray();
         var output = TestContext.Current.TestOutputHelper!;
         var wall = Stopwatch.StartNew();

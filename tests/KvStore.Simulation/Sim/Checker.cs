@@ -44,7 +44,9 @@ internal static class Checker
             var ops = keyOps.ToList();
             if (ops[0].Kind is OpKind.Add or OpKind.Remove)
             {
+                var before = findings.Count;
                 CheckSet(final?.Set, ops, history, findings, ref lost, ref resurrected, ref excused);
+                Locate(cluster, key, replicas, findings, before);
             }
             else
             {
@@ -140,6 +142,28 @@ internal static class Checker
 
                 resurrected++;
                 findings.Add($"resurrected: {Encoding.UTF8.GetString(entry.Value.Span)} ({entry.Dot}) though acknowledged {write} had seen it");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds to each new "lost" finding of a set element which running nodes outside the preference
+    /// list still hold it: data stranded on a former replica, which ownership handoff would move.
+    /// </summary>
+    private static void Locate(SimCluster cluster, byte[] key, IReadOnlyList<string> replicas, List<string> findings, int from)
+    {
+        for (var i = from; i < findings.Count; i++)
+        {
+            if (!findings[i].StartsWith("lost: element ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var element = Encoding.UTF8.GetBytes(findings[i]["lost: element ".Length..].Split(' ')[0]);
+            var holders = cluster.Running.Where(n => !replicas.Contains(n.Id) && (n.Store.Get(key)?.Set?.Contains(element) ?? false)).Select(n => n.Id).ToList();
+            if (holders.Count > 0)
+            {
+                findings[i] += $"; still held by {string.Join(',', holders)}, no longer a replica of the key";
             }
         }
     }
