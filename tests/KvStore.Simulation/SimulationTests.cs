@@ -39,9 +39,9 @@ public sealed class SimulationTests
             events += result.Events;
             stats += result.Stats;
             excused += result.Check.Excused;
+            output.WriteLine(result.Summary);
             if (seeds.Length == 1)
             {
-                output.WriteLine(result.Summary);
                 output.WriteLine("  " + result.Stats);
                 foreach (var fault in result.Faults)
                 {
