@@ -60,8 +60,6 @@ internal sealed class SimRun
         _cluster = new SimCluster(_loop, _random);
     }
 
-    public SimCluster Cluster => _cluster;
-
     public static SimResult Run(int seed) => new SimRun(seed).Execute();
 
     /// <summary>Runs the seed keeping every traced step, for reading what happened.</summary>
@@ -342,7 +340,10 @@ internal sealed class SimRun
             {
                 // Started from a loop event: async work begun outside the loop would resume elsewhere.
                 _loop.At(TimeSpan.Zero, () => node.Replaying = Count(node.Handoff.ReplayOnceAsync(CancellationToken.None), n => work += n));
-                Quiesce();
+                if (!Quiesce())
+                {
+                    return false;
+                }
             }
 
             foreach (var node in _cluster.Running.ToList())
@@ -352,7 +353,10 @@ internal sealed class SimRun
                     _loop.At(TimeSpan.Zero, () => node.Exchanging = Count(
                         node.Exchange.RunAsync(node.Router.Current.Find(peer)!, ranges, CancellationToken.None),
                         r => work += r.Error is null ? r.KeysFetched + r.KeysPushed : 1));
-                    Quiesce();
+                    if (!Quiesce())
+                    {
+                        return false;
+                    }
                 }
             }
 
