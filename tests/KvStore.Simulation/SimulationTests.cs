@@ -69,6 +69,7 @@ public sealed class SimulationTests
         var second = SimRun.Run(7);
         var other = SimRun.Run(8);
         Assert.Null(first.Error);
+        Assert.True(first.Acknowledged > 0 && first.Stats.Crashes > 0 && first.Stats.Dropped > 0, first.Summary);
         Assert.Equal(first.TraceHash, second.TraceHash);
         Assert.Equal(first.Digest, second.Digest);
         Assert.Equal(first.Events, second.Events);
