@@ -62,6 +62,20 @@ public sealed class RegisterSemanticsTests
     }
 
     [Fact]
+    public void A_write_supersedes_what_its_context_saw_even_when_this_replica_does_not_hold_it_yet()
+    {
+        // The client read v1 on B; the write lands on A, which has not received v1.
+        var onB = LwwRegister.Empty.Assign(B, new HlcTimestamp(1, 0), B8("v1"), null);
+        var onA = LwwRegister.Empty.Assign(A, new HlcTimestamp(2, 0), B8("v2"), onB.Clock);
+
+        // When v1 arrives it is dropped, not kept as a sibling: a delete that saw only v2 leaves nothing.
+        var merged = onA.Merge(onB);
+        Assert.Single(merged.Entries.ToArray());
+        Assert.Equal("v2", Read(merged));
+        Assert.Null(Read(onA.Clear(onA.Clock).Merge(onB)));
+    }
+
+    [Fact]
     public void A_stale_context_keeps_writes_it_did_not_see_as_siblings_but_replaces_the_replicas_own()
     {
         var v1 = LwwRegister.Empty.Assign(A, new HlcTimestamp(1, 0), B8("v1"), null);

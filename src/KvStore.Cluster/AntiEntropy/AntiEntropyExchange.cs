@@ -112,10 +112,7 @@ public sealed class AntiEntropyExchange
                 }
 
                 budget -= diffs.Count;
-                await Parallel.ForEachAsync(
-                    diffs,
-                    new ParallelOptions { MaxDegreeOfParallelism = RepairParallelism, CancellationToken = cancellationToken },
-                    async (diff, ct) => await RepairAsync(diff.Key, diff.Side, ct));
+                await RepairAllAsync(diffs, cancellationToken);
             }
 
             if (budget <= 0 && _segments > 0)
@@ -199,6 +196,33 @@ public sealed class AntiEntropyExchange
             }
 
             return diffs;
+        }
+
+        /// <summary>
+        /// Repairs the keys with at most <see cref="RepairParallelism"/> in flight. Plain awaits
+        /// rather than Parallel.ForEachAsync: the repairs wait on the network, not the CPU, and the
+        /// work stays on the caller's context, so a single-threaded simulation can run it.
+        /// </summary>
+        private async Task RepairAllAsync(List<(byte[] Key, Side Side)> diffs, CancellationToken cancellationToken)
+        {
+            var next = -1;
+            async Task WorkAsync()
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < diffs.Count)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await RepairAsync(diffs[i].Key, diffs[i].Side, cancellationToken);
+                }
+            }
+
+            var workers = new Task[Math.Min(RepairParallelism, diffs.Count)];
+            for (var w = 0; w < workers.Length; w++)
+            {
+                workers[w] = WorkAsync();
+            }
+
+            await Task.WhenAll(workers);
         }
 
         /// <summary>Makes both replicas hold the merge of the two objects of one key.</summary>

@@ -45,7 +45,7 @@ public sealed partial class Coordinator
             released = true;
             FinishInBackground(RepairAsync(key, asked, reads), "read repair");
 
-            var (answered, merged) = await quorum.Reached.WaitAsync(cancellationToken);
+            var (answered, merged) = await quorum.WaitAsync(cancellationToken);
             if (answered < needed)
             {
                 throw new ReplicaUnavailableException(
@@ -171,6 +171,15 @@ public sealed partial class Coordinator
         private KvObject? _merged;
 
         public Task<(int Answered, KvObject? Merged)> Reached => _reached.Task;
+
+        /// <summary>Waits for <see cref="Reached"/> or the caller's cancellation, resuming where the caller awaited (see WriteQuorum.WaitAsync).</summary>
+        public async Task<(int Answered, KvObject? Merged)> WaitAsync(CancellationToken cancellationToken)
+        {
+            using (cancellationToken.Register(() => _reached.TrySetCanceled(cancellationToken)))
+            {
+                return await _reached.Task;
+            }
+        }
 
         public void Answer(KvObject? obj) => Finish(true, obj);
 

@@ -35,8 +35,8 @@ public sealed partial class Coordinator
             try
             {
                 counters.Forward();
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(_options.PeerTimeout * ForwardTimeoutFactor);
+                using var timeout = PeerDeadline(ForwardTimeoutFactor);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                 return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
             }
             catch (PeerUnreachableException e) when (e.NotDelivered && !cancellationToken.IsCancellationRequested)
@@ -83,8 +83,9 @@ public sealed partial class Coordinator
             if (mutation.SeenContext is { } seen && !await CatchUpAsync(key, seen, others, table) && mutation is Mutation.Delete or Mutation.SetRemove)
             {
                 // A delete or remove must remove everything its context saw, or what it missed
-                // would come back when it arrives here. A put needs no such care: its timestamp
-                // follows the context's, so it wins over whatever it did not supersede.
+                // would come back when it arrives here. A put needs no such care: its clock takes in
+                // the context, so what the context saw is superseded when it arrives, and its
+                // timestamp follows the context's.
                 throw new ReplicaUnavailableException(
                     "the replicas holding part of what the context saw did not answer, so the removal could not be applied in full; nothing was changed");
             }
@@ -109,7 +110,7 @@ public sealed partial class Coordinator
             released = true;
             FinishInBackground(Task.WhenAll(sends), "replication");
 
-            var acks = 1 + await quorum.Reached.WaitAsync(cancellationToken);
+            var acks = 1 + await quorum.WaitAsync(cancellationToken);
             if (acks < needed)
             {
                 throw new ReplicaUnavailableException(
@@ -283,6 +284,19 @@ public sealed partial class Coordinator
         private int _answered;
 
         public Task<int> Reached => needed <= 0 ? Task.FromResult(0) : _reached.Task;
+
+        /// <summary>
+        /// Waits for <see cref="Reached"/> or the caller's cancellation. Cancelling the source rather
+        /// than using Task.WaitAsync keeps the continuation where the caller awaited: WaitAsync
+        /// would resume it from the thread pool, out of reach of a single-threaded simulation.
+        /// </summary>
+        public async Task<int> WaitAsync(CancellationToken cancellationToken)
+        {
+            using (cancellationToken.Register(() => _reached.TrySetCanceled(cancellationToken)))
+            {
+                return await Reached;
+            }
+        }
 
         public void Count(bool acknowledged)
         {

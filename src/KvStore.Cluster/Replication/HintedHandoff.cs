@@ -99,8 +99,9 @@ public sealed partial class HintedHandoff(
             _cursors[target.Id] = hint.Key;
             try
             {
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(_options.PeerTimeout);
+                // On the injected clock, like every other peer deadline, so a fake clock governs it too.
+                using var timeout = new CancellationTokenSource(_options.PeerTimeout, time);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                 await peers.MergeAsync(target, hint.Key, hint.Object, null, deadline.Token);
             }
             catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)

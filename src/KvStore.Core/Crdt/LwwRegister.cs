@@ -85,7 +85,11 @@ public sealed class LwwRegister : ICrdt<LwwRegister>, IEquatable<LwwRegister>
     public LwwRegister Assign(ActorId actor, HlcTimestamp timestamp, byte[] value, VersionVector? context)
     {
         var seen = context ?? Clock;
-        var (clock, dot) = Clock.Increment(actor);
+
+        // The new clock includes the context: the write supersedes every write its client saw,
+        // also one this replica does not hold yet, which a later merge then drops instead of
+        // keeping it as a sibling that a later delete could uncover (as Riak's put with a context).
+        var (clock, dot) = Clock.Merge(seen).Increment(actor);
         var kept = new List<RegisterEntry>(_entries.Length + 1);
         foreach (var e in _entries)
         {
@@ -105,7 +109,8 @@ public sealed class LwwRegister : ICrdt<LwwRegister>, IEquatable<LwwRegister>
     {
         var seen = context ?? Clock;
         var kept = _entries.Where(e => !seen.Contains(e.Dot)).ToArray();
-        return kept.Length == _entries.Length ? this : new LwwRegister(Clock, kept);
+        var clock = Clock.Merge(seen);
+        return kept.Length == _entries.Length && clock.Equals(Clock) ? this : new LwwRegister(clock, kept);
     }
 
     public LwwRegister Merge(LwwRegister other)
