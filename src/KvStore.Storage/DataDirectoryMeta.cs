@@ -20,7 +20,7 @@ internal static class DataDirectoryMeta
     /// <summary>The names this class keeps in the family; <see cref="RocksObjectStore.WriteMeta"/> may not use them.</summary>
     public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) 
     {
-        "format-version", "node-id", "epoch", MerkleLayout.FormatName, RocksObjectStore.TombstoneIndexName, RocksObjectStore.CollectedCounterName, RocksObjectStore.LastAliveName,
+        "format-version", "node-id", "epoch", MerkleLayout.FormatName, RocksObjectStore.TombstoneIndexName, RocksObjectStore.CollectedCounterName, RocksObjectStore.LastAliveName, RocksObjectStore.SessionName,
     };
 
     public static (ActorId Actor, bool Created) LoadOrCreate(RocksDb db, string path, string? nodeId, string defaultNodeId)
@@ -73,13 +73,16 @@ internal static class DataDirectoryMeta
     /// <summary>
     /// Gives the directory a new epoch in <paramref name="batch"/>: the node comes back as a new
     /// incarnation that never reuses a counter of the old one (the KV679 lesson), used when its data
-    /// is discarded.
+    /// is discarded or may have lost acknowledged writes.
     /// </summary>
-    public static void RenewEpoch(RocksDb db, WriteBatch batch)
+    /// <returns>The new epoch.</returns>
+    public static ulong RenewEpoch(RocksDb db, WriteBatch batch)
     {
+        var epoch = MintEpoch();
         var epochBytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(epochBytes, MintEpoch());
+        BinaryPrimitives.WriteUInt64BigEndian(epochBytes, epoch);
         batch.Put(EpochKey, epochBytes, db.GetColumnFamily(RocksObjectStore.MetaFamily));
+        return epoch;
     }
 
     /// <summary>A random non-zero epoch: with 64 random bits, two incarnations of one node id never collide in practice.</summary>

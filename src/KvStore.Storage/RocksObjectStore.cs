@@ -92,7 +92,11 @@ public sealed partial class RocksObjectStore : IObjectStore
     /// </summary>
     /// <param name="nodeId">The configured node id, or null to use the stored one (or <paramref name="defaultNodeId"/> for a new directory).</param>
     /// <exception cref="StorageException">The directory cannot be used; the message says why.</exception>
-    public static RocksObjectStore Open(StorageOptions options, string? nodeId, string defaultNodeId, ILogger logger)
+    public static RocksObjectStore Open(StorageOptions options, string? nodeId, string defaultNodeId, ILogger logger) =>
+        OpenOnBoot(options, nodeId, defaultNodeId, logger, CurrentBootId());
+
+    /// <param name="bootId">This boot of the machine, as <see cref="CurrentBootId"/> reads it; tests give their own.</param>
+    internal static RocksObjectStore OpenOnBoot(StorageOptions options, string? nodeId, string defaultNodeId, ILogger logger, string? bootId)
     {
         var path = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(path);
@@ -131,6 +135,7 @@ public sealed partial class RocksObjectStore : IObjectStore
         try
         {
             var (actor, created) = DataDirectoryMeta.LoadOrCreate(db, path, nodeId, defaultNodeId);
+            actor = BeginSession(db, actor, options.Sync, bootId, logger);
             LogOpened(logger, path, actor.ToString(), created, options.Sync);
             var builtFrom = PrepareTree(db, path, logger);
             PrepareTombstoneIndex(db, path, logger);
@@ -185,6 +190,7 @@ public sealed partial class RocksObjectStore : IObjectStore
 
         _queue.Writer.TryComplete();
         await Task.Run(_writer.Join);
+        EndSession();
         _db.Dispose();
         LogClosed(_logger);
     }
