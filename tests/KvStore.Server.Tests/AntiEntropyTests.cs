@@ -136,5 +136,6 @@ public sealed class AntiEntropyTests
 
         var metrics = await http.GetStringAsync($"{cluster.AdminEndpoint(0)}/metrics", Ct);
         Assert.Contains("kvstore_antientropy_exchanges_total{result=\"ok\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("kvstore_handoff_transfers_total{result=\"done\"} 0\n", metrics, StringComparison.Ordinal);
     }
 }

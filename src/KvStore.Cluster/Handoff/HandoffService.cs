@@ -32,6 +32,11 @@ public sealed partial class HandoffService : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<HandoffTransfer> _queue = [];
     private readonly Queue<HandoffTransfer> _finished = new();
+    private long _done;
+    private long _abandoned;
+    private long _failedAttempts;
+    private long _keysSent;
+    private long _bytesSent;
     private readonly BackgroundLoop _loop = new();
     private TaskCompletionSource _wake = NewSignal();
     private TaskCompletionSource _idle = NewSignal();
@@ -67,6 +72,18 @@ public sealed partial class HandoffService : IAsyncDisposable
             lock (_lock)
             {
                 return [.. _queue.Select(t => t.Snapshot()), .. _finished.Reverse().Select(t => t.Snapshot())];
+            }
+        }
+    }
+
+    /// <summary>Transfers that ended, by how, and what they moved; for the metrics endpoint.</summary>
+    public HandoffTotals Totals
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new HandoffTotals(_done, _abandoned, _failedAttempts, _keysSent, _bytesSent, _queue.Count);
             }
         }
     }
@@ -260,6 +277,7 @@ public sealed partial class HandoffService : IAsyncDisposable
             transfer.Error = error;
             if (state == TransferState.Failed)
             {
+                _failedAttempts++;
                 transfer.RetryAt = _time.GetTimestamp() + (long)(_options.RetryDelay.TotalSeconds * _time.TimestampFrequency);
                 LogFailed(_logger, transfer.Target, transfer.Attempts, error!, transfer.KeysSent);
                 return;
@@ -267,6 +285,17 @@ public sealed partial class HandoffService : IAsyncDisposable
 
             transfer.Finished = _time.GetUtcNow();
             _queue.Remove(transfer);
+            if (state == TransferState.Done)
+            {
+                _done++;
+            }
+            else
+            {
+                _abandoned++;
+            }
+
+            _keysSent += transfer.KeysSent;
+            _bytesSent += transfer.Snapshot().Bytes;
             _finished.Enqueue(transfer);
             while (_finished.Count > _options.MaxFinishedShown)
             {

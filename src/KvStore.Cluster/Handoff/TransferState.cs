@@ -38,3 +38,6 @@ public sealed record TransferProgress(
     DateTimeOffset Created,
     DateTimeOffset? Finished,
     string? Error);
+
+/// <summary>Totals over the transfers this node ran since it started; keys and bytes are counted when a transfer ends.</summary>
+public sealed record HandoffTotals(long Done, long Abandoned, long FailedAttempts, long KeysSent, long BytesSent, int Unfinished);

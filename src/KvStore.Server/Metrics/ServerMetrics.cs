@@ -4,6 +4,7 @@ using System.Text;
 using Grpc.Core;
 using KvStore.Cluster;
 using KvStore.Cluster.AntiEntropy;
+using KvStore.Cluster.Handoff;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Tombstones;
@@ -16,7 +17,7 @@ namespace KvStore.Server.Metrics;
 /// <summary>Counters exposed at /metrics in the Prometheus text format.</summary>
 internal sealed class ServerMetrics(
     IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator, AntiEntropyCounters antiEntropy,
-    TombstoneCounters tombstones)
+    TombstoneCounters tombstones, HandoffService handoffs)
 {
     // Bounded: methods and status codes are both fixed, small sets.
     private readonly ConcurrentDictionary<(string Method, StatusCode Status), long> _calls = new();
@@ -78,6 +79,14 @@ internal sealed class ServerMetrics(
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_tombstones_total{{result=\"collected\"}} {tombstones.Collected}\n");
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_tombstones_total{{result=\"skipped_not_stable\"}} {tombstones.SkippedNotStable}\n");
         sb.Append(CultureInfo.InvariantCulture, $"kvstore_tombstones_total{{result=\"refused\"}} {tombstones.Refused}\n");
+        var handoff = handoffs.Totals;
+        sb.Append("# HELP kvstore_handoff_transfers_total Ownership transfers this node ran to their end, by result, and attempts that failed and will resume.\n# TYPE kvstore_handoff_transfers_total counter\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_handoff_transfers_total{{result=\"done\"}} {handoff.Done}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_handoff_transfers_total{{result=\"abandoned\"}} {handoff.Abandoned}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kvstore_handoff_transfers_total{{result=\"failed_attempt\"}} {handoff.FailedAttempts}\n");
+        Counter(sb, "kvstore_handoff_keys_sent_total", "Keys pushed to new owners by transfers that ended.", handoff.KeysSent);
+        Counter(sb, "kvstore_handoff_bytes_total", "Bytes of peer messages sent and received by transfers that ended.", handoff.BytesSent);
+        Gauge(sb, "kvstore_handoff_unfinished", "Transfers waiting, running or due for a retry.", handoff.Unfinished);
         Gauge(sb, "kvstore_members", "Members in this node's table, itself included.", membership.Current.Members.Length);
         return sb.ToString();
     }

@@ -58,6 +58,9 @@ public sealed class HandoffTests
         Assert.Equal(share, harness.Counts.To("n5"));                            // ...each key sent once
         Assert.Equal(share, harness.Counts.Total);                               // and nothing went anywhere else
         Assert.Empty(harness.MissingReplicas(expected, "n1"));
+        var totals = new[] { "n1", "n2", "n3", "n4" }.Select(n => harness[n].Totals).ToList();
+        Assert.Equal(share, totals.Sum(t => t.KeysSent));                        // the metrics count what moved
+        Assert.True(totals.Sum(t => t.Done) > 0 && totals.All(t => t.Abandoned == 0 && t.Unfinished == 0 && t.BytesSent >= t.KeysSent));
         var afterJoin = clock.Elapsed;
 
         // Graceful leave: n2 announces it, hands its ranges to the nodes that replace it, then goes.
