@@ -87,7 +87,7 @@ internal static class MembershipCommand
             }
 
             ScaleReport.WriteText(stdout, results);
-            var line = "kvsim membership " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var line = "kvsim " + string.Join(" ", result.Tokens.Select(t => t.Value));
             if (result.GetValue(markdown) is { } md)
             {
                 await File.WriteAllTextAsync(md.FullName, ScaleReport.Markdown(results, line.TrimEnd()), ct);

@@ -114,7 +114,7 @@ internal sealed class ScaleSimulation : IAsyncDisposable
         }
 
         var began = Now;
-        if (!Poll(() => _live.All(n => n.AliveCount() == _live.Count)))
+        if (!Poll(() => _live.All(n => n.AliveCount() == _live.Count), "converging"))
         {
             Progress("did not converge");
             return null;
@@ -179,16 +179,17 @@ internal sealed class ScaleSimulation : IAsyncDisposable
     /// <summary>Runs until no node has gossip left to send, so that one measurement does not carry the last one's traffic.</summary>
     private void Settle()
     {
-        if (!Poll(() => _live.All(n => n.Membership.QueuedBroadcasts == 0)))
+        if (!Poll(() => _live.All(n => n.Membership.QueuedBroadcasts == 0), "waiting for gossip to die down"))
         {
             Progress("gossip did not die down");
         }
     }
 
-    /// <summary>Advances in <see cref="PollEvery"/> steps until <paramref name="done"/> holds or the patience runs out.</summary>
-    private bool Poll(Func<bool> done)
+    /// <summary>Advances in <see cref="PollEvery"/> steps until <paramref name="done"/> holds or the patience runs out; says how it goes every ten simulated seconds.</summary>
+    private bool Poll(Func<bool> done, string what)
     {
         var deadline = _clock.GetUtcNow() + _settings.Patience;
+        var polls = 0;
         while (!done())
         {
             if (_clock.GetUtcNow() >= deadline)
@@ -197,6 +198,10 @@ internal sealed class ScaleSimulation : IAsyncDisposable
             }
 
             _clock.Advance(PollEvery);
+            if (++polls % 100 == 0)
+            {
+                Progress($"{what}...");
+            }
         }
 
         return true;
