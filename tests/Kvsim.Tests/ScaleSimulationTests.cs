@@ -65,6 +65,14 @@ public sealed class ScaleSimulationTests
     }
 
     [Fact]
+    public async Task A_cancelled_run_stops()
+    {
+        using var cts = new CancellationTokenSource();
+        var settings = Settings() with { Progress = line => cts.Cancel() };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ScaleSimulation.RunAsync(settings, 10, cts.Token));
+    }
+
+    [Fact]
     public async Task A_size_the_member_table_cannot_hold_is_refused()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ScaleSimulation.RunAsync(Settings(), 1023, TestContext.Current.CancellationToken));

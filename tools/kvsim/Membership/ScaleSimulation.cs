@@ -29,11 +29,13 @@ internal sealed class ScaleSimulation : IAsyncDisposable
     private readonly List<SimNode> _all = [];
     private readonly List<SimNode> _live = [];
     private readonly Stopwatch _wall = Stopwatch.StartNew();
+    private readonly CancellationToken _ct;
 
-    private ScaleSimulation(ScaleSettings settings, int size)
+    private ScaleSimulation(ScaleSettings settings, int size, CancellationToken ct)
     {
         _settings = settings;
         _size = size;
+        _ct = ct;
         _options = settings.Options();
         _network = new InMemoryNetwork(_clock, settings.Seed)
         {
@@ -53,8 +55,8 @@ internal sealed class ScaleSimulation : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(size), size, $"a size must be at least 2 and, with {settings.Trials} joiners, at most MaxMembers ({options.MaxMembers})");
         }
 
-        await using var sim = new ScaleSimulation(settings, size);
-        return await sim.MeasureAsync(ct);
+        await using var sim = new ScaleSimulation(settings, size, ct);
+        return await sim.MeasureAsync();
     }
 
     public async ValueTask DisposeAsync()
@@ -65,14 +67,13 @@ internal sealed class ScaleSimulation : IAsyncDisposable
         }
     }
 
-    private async Task<ScaleResult> MeasureAsync(CancellationToken ct)
+    private async Task<ScaleResult> MeasureAsync()
     {
         var convergence = Converge();
         var load = convergence is null ? new SteadyLoad(TimeSpan.Zero, 0, 0, 0) : MeasureLoad();
         var trials = new List<Trial>();
         for (var t = 0; convergence is not null && t < _settings.Trials; t++)
         {
-            ct.ThrowIfCancellationRequested();
             var (joiner, join) = Join();
             Settle();
             var (victim, suspect, dead) = await CrashAsync();
@@ -130,7 +131,8 @@ internal sealed class ScaleSimulation : IAsyncDisposable
     private SteadyLoad MeasureLoad()
     {
         var (datagrams, pushPulls, bytes) = Totals();
-        _clock.Advance(_settings.SteadyWindow);
+        _clock.RunUntil(() => _ct.IsCancellationRequested, _clock.GetUtcNow() + _settings.SteadyWindow);
+        _ct.ThrowIfCancellationRequested();
         var (datagrams2, pushPulls2, bytes2) = Totals();
         var perNodeSecond = _live.Count * _settings.SteadyWindow.TotalSeconds;
         Progress("counted the steady load");
@@ -151,7 +153,7 @@ internal sealed class ScaleSimulation : IAsyncDisposable
         var joiner = Add();
         var seen = Observe(new Observation(joiner.Id, others, _clock.GetUtcNow(), MemberState.Alive));
         _ = joiner.Membership.StartAsync([_all[0].Address], CancellationToken.None);
-        _clock.RunUntil(() => seen.Complete, _clock.GetUtcNow() + _settings.Patience);
+        RunUntil(() => seen.Complete);
         StopObserving();
         var spread = seen.Spread();
         Progress($"{joiner.Id} joined: all {spread.Observers} knew after {Describe(spread.All)}");
@@ -169,7 +171,7 @@ internal sealed class ScaleSimulation : IAsyncDisposable
         var dead = Observe(new Observation(victim.Id, survivors, now, MemberState.Dead));
         _network.Isolate(victim.Address);
         await victim.Membership.DisposeAsync();
-        _clock.RunUntil(() => dead.Complete && suspected.Complete, now + _settings.Patience);
+        RunUntil(() => dead.Complete && suspected.Complete);
         StopObserving();
         var (s, d) = (suspected.Spread(), dead.Spread());
         Progress($"{victim.Id} crashed: all suspected after {Describe(s.All)}, all had it dead after {Describe(d.All)}");
@@ -197,6 +199,7 @@ internal sealed class ScaleSimulation : IAsyncDisposable
                 return false;
             }
 
+            _ct.ThrowIfCancellationRequested();
             _clock.Advance(PollEvery);
             if (++polls % 100 == 0)
             {
@@ -205,6 +208,13 @@ internal sealed class ScaleSimulation : IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>Runs event by event until <paramref name="done"/> holds or the patience runs out; a cancellation stops it between events.</summary>
+    private void RunUntil(Func<bool> done)
+    {
+        _clock.RunUntil(() => done() || _ct.IsCancellationRequested, _clock.GetUtcNow() + _settings.Patience);
+        _ct.ThrowIfCancellationRequested();
     }
 
     private SimNode Add()
