@@ -26,6 +26,13 @@ public sealed class MembershipCommandTests
         Assert.Contains(option, err);
     }
 
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(16, 1, 4 + 2.7725887)]
+    [InlineData(64, 3, 3 + 1.3862944)]
+    public void The_push_gossip_estimate_is_log_base_fanout_plus_one_plus_ln_over_fanout(int n, int fanout, double rounds) =>
+        Assert.Equal(rounds, Membership.ScaleReport.PushGossipEstimate(n, fanout), 5);
+
     [Fact]
     public async Task Prints_the_table_and_writes_markdown_and_json()
     {

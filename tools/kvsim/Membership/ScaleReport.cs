@@ -13,9 +13,9 @@ internal static class ScaleReport
 {
     private static readonly string[] Header =
     [
-        "N", "converge s", "join: all (rounds)", "suspect: all (rounds)", "dead: all (rounds)",
-        "msgs/node/s", "bytes/node/s", "log2 N", "join rounds / log2 N", "suspect rounds / log2 N",
-        "suspicion min-max s", "wall s",
+        "N", "converge s", "join: all (rounds)", "join (gossip rounds)", "push estimate (gossip rounds)",
+        "suspect: all (rounds)", "dead: all (rounds)", "log2 N", "join rounds / log2 N", "suspect rounds / log2 N",
+        "suspicion min-max s", "msgs/node/s", "bytes/node/s", "wall s",
     ];
 
     public static void WriteText(TextWriter w, IReadOnlyList<ScaleResult> results)
@@ -28,7 +28,7 @@ internal static class ScaleReport
         }
 
         w.WriteLine();
-        w.WriteLine("Rounds are protocol periods (ProbeInterval); each figure is the mean over trials of the time until the last node knew.");
+        w.WriteLine("Rounds are protocol periods (ProbeInterval), gossip rounds are GossipIntervals; each figure is the mean over trials of the time until the last node knew.");
         foreach (var r in results.Where(r => !r.Complete))
         {
             w.WriteLine($"N={r.Nodes}: not every measurement reached every node within the patience; see the trials.");
@@ -74,6 +74,8 @@ internal static class ScaleReport
             SuspicionMaxSeconds = r.SuspicionMax.TotalSeconds,
             r.RetransmitLimit,
             Log2N = Math.Log2(r.Nodes),
+            r.GossipFanout,
+            PushGossipEstimateRounds = PushGossipEstimate(r.Nodes, r.GossipFanout),
             SteadyLoad = new
             {
                 WindowSeconds = r.Load.Window.TotalSeconds,
@@ -115,17 +117,27 @@ internal static class ScaleReport
             r.Nodes.ToString(CultureInfo.InvariantCulture),
             F(r.Convergence?.TotalSeconds, 1),
             F(join is { } j ? r.Rounds(j) : null, 2),
+            F(join is { } jg ? jg / r.GossipInterval : null, 1),
+            F(PushGossipEstimate(r.Nodes, r.GossipFanout), 1),
             F(suspect is { } s ? r.Rounds(s) : null, 2),
             F(dead is { } d ? r.Rounds(d) : null, 2),
-            F(r.Load.MessagesPerNodePerSecond, 2),
-            F(r.Load.BytesPerNodePerSecond, 0),
             F(log2, 2),
             F(join is { } j2 ? r.Rounds(j2) / log2 : null, 2),
             F(suspect is { } s2 ? r.Rounds(s2) / log2 : null, 2),
             $"{F(r.SuspicionMin.TotalSeconds, 0)}-{F(r.SuspicionMax.TotalSeconds, 0)}",
+            F(r.Load.MessagesPerNodePerSecond, 2),
+            F(r.Load.BytesPerNodePerSecond, 0),
             F(r.Wall.TotalSeconds, 1),
         ];
     }
+
+    /// <summary>
+    /// Rounds a push epidemic needs to reach all of <paramref name="n"/> members when each informed
+    /// member tells <paramref name="fanout"/> random others per round: log_(fanout+1)(n) rounds while
+    /// the informed multiply, plus ln(n)/fanout to reach the last few (Pittel 1987 for a fanout of 1).
+    /// An estimate to compare the measured gossip rounds with, not a bound.
+    /// </summary>
+    public static double PushGossipEstimate(int n, int fanout) => (Math.Log(n) / Math.Log(fanout + 1)) + (Math.Log(n) / fanout);
 
     private static string Spread(Spread s) =>
         $"{F(s.First?.TotalSeconds, 3)} / {F(s.Median?.TotalSeconds, 3)} / {(s.All is { } a ? F(a.TotalSeconds, 3) : $"not all ({s.Reached} of {s.Observers})")}";

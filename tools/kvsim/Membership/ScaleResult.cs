@@ -6,6 +6,7 @@ namespace KvStore.Kvsim.Membership;
 /// <param name="Load">Messages sent per node per second by the quiet cluster.</param>
 /// <param name="Trials">One join and one death each.</param>
 /// <param name="ProbeInterval">The protocol period: rounds are this long.</param>
+/// <param name="GossipInterval">How often queued gossip goes to GossipFanout random members: a gossip round.</param>
 /// <param name="SuspicionMin">The least suspicion timeout for this size (SwimTiming).</param>
 /// <param name="SuspicionMax">The longest, for a suspicion nobody confirms.</param>
 /// <param name="RetransmitLimit">Times each gossip update is retransmitted at this size.</param>
@@ -19,6 +20,7 @@ internal sealed record ScaleResult(
     IReadOnlyList<Trial> Trials,
     TimeSpan ProbeInterval,
     TimeSpan GossipInterval,
+    int GossipFanout,
     TimeSpan SuspicionMin,
     TimeSpan SuspicionMax,
     int RetransmitLimit,

@@ -89,6 +89,7 @@ internal sealed class ScaleSimulation : IAsyncDisposable
             trials,
             _options.ProbeInterval,
             _options.GossipInterval,
+            _options.GossipFanout,
             SwimTiming.SuspicionTimeout(_options.SuspicionMultiplier, _size, _options.ProbeInterval),
             SwimTiming.SuspicionTimeout(_options.SuspicionMultiplier, _size, _options.ProbeInterval) * _options.SuspicionMaxTimeoutMultiplier,
             SwimTiming.RetransmitLimit(_options.RetransmitMultiplier, _size),
