@@ -48,7 +48,7 @@ public sealed class ScaleSimulationTests
         // and answers one on average, and starts one push-pull per PushPullInterval (30 s).
         Assert.InRange(r.Load.DatagramsPerNodePerSecond, 1.9, 2.1);
         Assert.InRange(r.Load.PushPullsPerNodePerSecond, 0.03, 0.037);
-        Assert.True(r.Load.BytesPerNodePerSecond > 0, why);
+        Assert.True(r.Load.DatagramBytesPerNodePerSecond > 0 && r.Load.PushPullBytesPerNodePerSecond > 0, why);
         Assert.True(r.Callbacks > 0 && r.Wall > TimeSpan.Zero, why);
     }
 

@@ -15,7 +15,7 @@ internal static class ScaleReport
     [
         "N", "converge s", "join: all (rounds)", "join (gossip rounds)", "push estimate (gossip rounds)",
         "suspect: all (rounds)", "dead: all (rounds)", "log2 N", "join rounds / log2 N", "suspect rounds / log2 N",
-        "suspicion min-max s", "msgs/node/s", "bytes/node/s", "wall s",
+        "suspicion min-max s", "msgs/node/s", "datagram bytes/node/s", "push-pull bytes/node/s", "wall s",
     ];
 
     public static void WriteText(TextWriter w, IReadOnlyList<ScaleResult> results)
@@ -82,7 +82,8 @@ internal static class ScaleReport
                 r.Load.MessagesPerNodePerSecond,
                 r.Load.DatagramsPerNodePerSecond,
                 r.Load.PushPullsPerNodePerSecond,
-                r.Load.BytesPerNodePerSecond,
+                r.Load.DatagramBytesPerNodePerSecond,
+                r.Load.PushPullBytesPerNodePerSecond,
             },
             Trials = r.Trials.Select(t => new
             {
@@ -126,7 +127,8 @@ internal static class ScaleReport
             F(suspect is { } s2 ? r.Rounds(s2) / log2 : null, 2),
             $"{F(r.SuspicionMin.TotalSeconds, 0)}-{F(r.SuspicionMax.TotalSeconds, 0)}",
             F(r.Load.MessagesPerNodePerSecond, 2),
-            F(r.Load.BytesPerNodePerSecond, 0),
+            F(r.Load.DatagramBytesPerNodePerSecond, 0),
+            F(r.Load.PushPullBytesPerNodePerSecond, 0),
             F(r.Wall.TotalSeconds, 1),
         ];
     }

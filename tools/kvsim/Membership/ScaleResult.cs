@@ -48,8 +48,15 @@ internal sealed record ScaleResult(
 /// <param name="Dead">How the victim's death reached the survivors.</param>
 internal sealed record Trial(string Joiner, Spread Join, string Victim, Spread Suspect, Spread Dead);
 
-/// <summary>Messages per node per second in a quiet cluster, over <paramref name="Window"/>.</summary>
-internal sealed record SteadyLoad(TimeSpan Window, double DatagramsPerNodePerSecond, double PushPullsPerNodePerSecond, double BytesPerNodePerSecond)
+/// <summary>Messages and bytes sent per node per second in a quiet cluster, over <paramref name="Window"/>.</summary>
+internal sealed record SteadyLoad(
+    TimeSpan Window,
+    double DatagramsPerNodePerSecond,
+    double PushPullsPerNodePerSecond,
+    double DatagramBytesPerNodePerSecond,
+    double PushPullBytesPerNodePerSecond)
 {
     public double MessagesPerNodePerSecond => DatagramsPerNodePerSecond + PushPullsPerNodePerSecond;
+
+    public double BytesPerNodePerSecond => DatagramBytesPerNodePerSecond + PushPullBytesPerNodePerSecond;
 }

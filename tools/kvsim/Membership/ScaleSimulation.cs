@@ -70,7 +70,7 @@ internal sealed class ScaleSimulation : IAsyncDisposable
     private async Task<ScaleResult> MeasureAsync()
     {
         var convergence = Converge();
-        var load = convergence is null ? new SteadyLoad(TimeSpan.Zero, 0, 0, 0) : MeasureLoad();
+        var load = convergence is null ? new SteadyLoad(TimeSpan.Zero, 0, 0, 0, 0) : MeasureLoad();
         var trials = new List<Trial>();
         for (var t = 0; convergence is not null && t < _settings.Trials; t++)
         {
@@ -131,21 +131,22 @@ internal sealed class ScaleSimulation : IAsyncDisposable
     /// <summary>Counts what the quiet cluster sends over the steady window.</summary>
     private SteadyLoad MeasureLoad()
     {
-        var (datagrams, pushPulls, bytes) = Totals();
+        var before = Totals();
         _clock.RunUntil(() => _ct.IsCancellationRequested, _clock.GetUtcNow() + _settings.SteadyWindow);
         _ct.ThrowIfCancellationRequested();
-        var (datagrams2, pushPulls2, bytes2) = Totals();
+        var after = Totals();
         var perNodeSecond = _live.Count * _settings.SteadyWindow.TotalSeconds;
         Progress("counted the steady load");
         return new SteadyLoad(
             _settings.SteadyWindow,
-            (datagrams2 - datagrams) / perNodeSecond,
-            (pushPulls2 - pushPulls) / perNodeSecond,
-            (bytes2 - bytes) / perNodeSecond);
+            (after.Datagrams - before.Datagrams) / perNodeSecond,
+            (after.PushPulls - before.PushPulls) / perNodeSecond,
+            (after.DatagramBytes - before.DatagramBytes) / perNodeSecond,
+            (after.PushPullBytes - before.PushPullBytes) / perNodeSecond);
     }
 
-    private (long Datagrams, long PushPulls, long Bytes) Totals() =>
-        (_live.Sum(n => n.DatagramsSent), _live.Sum(n => n.PushPullsStarted), _live.Sum(n => n.DatagramBytesSent + n.PushPullBytesSent));
+    private (long Datagrams, long PushPulls, long DatagramBytes, long PushPullBytes) Totals() =>
+        (_live.Sum(n => n.DatagramsSent), _live.Sum(n => n.PushPullsStarted), _live.Sum(n => n.DatagramBytesSent), _live.Sum(n => n.PushPullBytesSent));
 
     /// <summary>One new node joins through the first; returns when every other node has it alive.</summary>
     private (string Joiner, Spread Join) Join()
@@ -200,8 +201,8 @@ internal sealed class ScaleSimulation : IAsyncDisposable
                 return false;
             }
 
+            _clock.RunUntil(() => _ct.IsCancellationRequested, _clock.GetUtcNow() + PollEvery);
             _ct.ThrowIfCancellationRequested();
-            _clock.Advance(PollEvery);
             if (++polls % 100 == 0)
             {
                 Progress($"{what}...");

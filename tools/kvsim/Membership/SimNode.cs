@@ -16,6 +16,7 @@ internal sealed class SimNode : IAsyncDisposable
     private readonly CountingTransport _transport;
     private readonly CountingChannel _channel;
     private readonly TimeProvider _time;
+    private long _repliesBytes;
     private readonly List<Observation> _observations = [];
 
     private SimNode(int index, string id, string address, NodeIdentity identity, CountingTransport transport, CountingChannel channel, SwimMembership membership, TimeProvider time)
@@ -50,8 +51,8 @@ internal sealed class SimNode : IAsyncDisposable
     /// <summary>Push-pull exchanges this node started (a join included).</summary>
     public long PushPullsStarted => _channel.Started;
 
-    /// <summary>Bytes of the push-pull requests this node sent.</summary>
-    public long PushPullBytesSent => _channel.Bytes;
+    /// <summary>Bytes of the push-pull requests this node sent and of the replies it served.</summary>
+    public long PushPullBytesSent => _channel.Bytes + _repliesBytes;
 
     /// <summary>Ids are zero-padded so that the ordinal order of ids is the order of creation.</summary>
     public static string IdOf(int index) => $"n{index:D5}";
@@ -75,8 +76,14 @@ internal sealed class SimNode : IAsyncDisposable
             time,
             NullLogger.Instance,
             new Random(unchecked((seed * 31) + index)));
-        network.ServePushPull(address, r => membership.HandlePushPull(r));
-        return new SimNode(index, id, address, identity, transport, channel, membership, time);
+        var node = new SimNode(index, id, address, identity, transport, channel, membership, time);
+        network.ServePushPull(address, r =>
+        {
+            var reply = membership.HandlePushPull(r);
+            node._repliesBytes += reply.Length;
+            return reply;
+        });
+        return node;
     }
 
     /// <summary>Reports this node's views to <paramref name="observation"/> from now on (and its current one at once).</summary>
