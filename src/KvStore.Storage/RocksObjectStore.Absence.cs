@@ -123,14 +123,26 @@ public sealed partial class RocksObjectStore
             }
 
             var aside = AsideDirectory(options);
-            if (Directory.Exists(aside))
+            var pending = ReadTime(db.Get(AsidePendingKey, meta));
+            if (pending is not null && File.Exists(Path.Combine(aside, "CURRENT")))
             {
-                Directory.Delete(aside, recursive: true);
+                // Away again before deciding about the data set aside last time: that data, last
+                // alive earlier, stays aside and waits; what came since is discarded.
+                LogAsideStillPending(logger, aside, pending.Value);
             }
-
-            using (var checkpoint = db.Checkpoint())
+            else
             {
-                checkpoint.Save(aside);
+                if (Directory.Exists(aside))
+                {
+                    Directory.Delete(aside, recursive: true);
+                }
+
+                using (var checkpoint = db.Checkpoint())
+                {
+                    checkpoint.Save(aside);
+                }
+
+                pending = at.Value;
             }
 
             foreach (var name in DataFamilies.Where(names.Contains))
@@ -143,6 +155,7 @@ public sealed partial class RocksObjectStore
             batch.Delete(TombstoneIndexKey, meta);
             batch.Delete(CollectedCounterKey, meta);
             batch.Delete(LastAliveKey, meta);
+            batch.Put(AsidePendingKey, TimeBytes(pending.Value), meta);
             DataDirectoryMeta.RenewEpoch(db, batch);
             db.Write(batch, SyncWrite);
             LogDiscarded(logger, path, away, horizon, aside);
@@ -153,6 +166,9 @@ public sealed partial class RocksObjectStore
     /// <summary>Where the data of a directory that was away too long is kept: the directory's path with ".away" appended.</summary>
     public static string AsideDirectory(StorageOptions options) => Path.GetFullPath(options.DataDir).TrimEnd(Path.DirectorySeparatorChar) + ".away";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: it starts empty as a new incarnation that anti-entropy and hints fill again; the old data is kept in {Aside}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The data set aside in {Aside}, last alive at {LastAlive}, still waits for its peers' answer: it stays there, and what this directory took since is discarded")]
+    private static partial void LogAsideStillPending(ILogger logger, string aside, DateTimeOffset lastAlive);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: it starts empty as a new incarnation; the old data is kept in {Aside} and merged back if no peer collected a tombstone since, else anti-entropy and hints fill it again")]
     private static partial void LogDiscarded(ILogger logger, string path, TimeSpan away, TimeSpan horizon, string aside);
 }

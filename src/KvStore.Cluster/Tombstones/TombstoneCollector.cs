@@ -40,7 +40,8 @@ public sealed partial class TombstoneCollector(
     IOptions<TombstoneOptions> options,
     TombstoneCounters counters,
     TimeProvider time,
-    ILogger<TombstoneCollector> logger) : IAsyncDisposable
+    ILogger<TombstoneCollector> logger,
+    ICollectionLog? collections = null) : IAsyncDisposable
 {
     private readonly TombstoneOptions _options = options.Value;
     private readonly BackgroundLoop _loop = new();
@@ -135,6 +136,8 @@ public sealed partial class TombstoneCollector(
             return [];
         }
 
+        // Recorded before anything is removed, here or elsewhere: see ICollectionLog.
+        collections?.RecordCollection(time.GetUtcNow());
         var table = router.Current;
         var others = table.View.Members.Where(m => RoutingTable.OnRing(m) && m.Id != table.SelfId).ToList();
         if (others.FirstOrDefault(m => m.State != MemberState.Alive) is { } down)
@@ -186,6 +189,8 @@ public sealed partial class TombstoneCollector(
             return 0;
         }
 
+        // Recorded before anything is removed, here or elsewhere: see ICollectionLog.
+        collections?.RecordCollection(time.GetUtcNow());
         var table = router.Current;
         var others = table.View.Members.Where(m => RoutingTable.OnRing(m) && m.Id != table.SelfId).ToList();
 

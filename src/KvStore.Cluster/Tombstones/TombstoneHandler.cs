@@ -7,7 +7,11 @@ namespace KvStore.Cluster.Tombstones;
 /// This node's side of a collector's requests, whatever carries them: reports what it holds for
 /// each key and, when told to, removes tombstones that are still exactly what the collector saw.
 /// </summary>
-public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, TombstoneCounters counters)
+/// <remarks>
+/// Before it removes anything it records the time in <paramref name="collections"/>, so a node back
+/// from a long absence can learn from it whether a collection happened meanwhile (<see cref="AwayDecision"/>).
+/// </remarks>
+public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, TombstoneCounters counters, ICollectionLog? collections = null, TimeProvider? time = null)
 {
     /// <summary>Most entries one request may carry: a collector sends at most Tombstones:KeysPerPass.</summary>
     public const int MaxEntries = 10_000;
@@ -26,6 +30,7 @@ public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, Tombs
         }
 
         var result = new TombstoneState[entries.Count];
+        var recorded = false;
         for (var i = 0; i < entries.Count; i++)
         {
             var (key, tombstone) = entries[i];
@@ -35,6 +40,12 @@ public sealed class TombstoneHandler(IObjectStore store, IHintStore hints, Tombs
             var collected = false;
             if (collect && holds && !hinted)
             {
+                if (!recorded)
+                {
+                    collections?.RecordCollection((time ?? TimeProvider.System).GetUtcNow());
+                    recorded = true;
+                }
+
                 collected = await store.CollectAsync(key, tombstone, cancellationToken);
                 counters.RecordCollected(collected);
             }

@@ -46,6 +46,13 @@ public sealed class TombstoneOptions
     /// </summary>
     public bool ResyncWhenAway { get; set; } = true;
 
+    /// <summary>
+    /// How fast a node back from a long absence merges its set-aside data back once its peers say
+    /// none collected meanwhile (objects and hints per second; 0 for no limit), so the restore leaves
+    /// the disk to the node's own traffic.
+    /// </summary>
+    public int RestoreKeysPerSecond { get; set; } = 20_000;
+
     /// <summary>How often a running node records in its data directory that it is alive; must be well under <see cref="Horizon"/>.</summary>
     public TimeSpan AliveMarkInterval { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -74,6 +81,11 @@ public sealed class TombstoneOptions
         if (AliveMarkInterval < TimeSpan.FromMilliseconds(10) || AliveMarkInterval * 4 > Horizon)
         {
             yield return $"Tombstones:AliveMarkInterval must be at least 00:00:00.010 and at most a quarter of Tombstones:Horizon (is {AliveMarkInterval}, horizon {Horizon})";
+        }
+
+        if (RestoreKeysPerSecond is < 0 or > 10_000_000)
+        {
+            yield return $"Tombstones:RestoreKeysPerSecond must be between 0 (no limit) and 10000000 (is {RestoreKeysPerSecond})";
         }
 
         if (Horizon >= reapAfter)
