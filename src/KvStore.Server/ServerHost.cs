@@ -109,6 +109,12 @@ public static partial class ServerHost
             }
 
             store = RocksObjectStore.Open(storage, string.IsNullOrEmpty(node.NodeId) ? null : node.NodeId, node.DefaultNodeId(), loggerFactory.CreateLogger<RocksObjectStore>());
+
+            // Set aside at this start, or at an earlier one that stopped before deciding about it.
+            if (tombstones.Enabled && store.AsidePendingSince is not null)
+            {
+                gate.Begin();
+            }
         }
         catch (StorageException e)
         {
@@ -251,6 +257,19 @@ public static partial class ServerHost
         services.AddSingleton<ITombstoneTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
         services.AddSingleton<TombstoneCounters>();
         services.AddSingleton(gate);
+        services.AddSingleton<ICollectionLog>(store);
+        services.AddSingleton<ICollectionTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton(sp => new AwayRestore(
+            store.AsidePendingSince,
+            RocksObjectStore.AsideDirectory(storage),
+            () => RocksObjectStore.OpenAside(storage),
+            sp.GetRequiredService<Router>(),
+            sp.GetRequiredService<ICollectionTransport>(),
+            sp.GetRequiredService<LocalReplica>(),
+            store,
+            AwayRestoreOptions.From(tombstones),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<AwayRestore>()));
         services.AddSingleton<TombstoneHandler>();
         services.AddSingleton<TombstoneCollector>();
         services.AddHostedService<TombstoneLifecycle>();

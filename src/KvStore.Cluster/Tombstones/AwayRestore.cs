@@ -46,8 +46,10 @@ public sealed record AwayStatus(
 /// that restarts this way at once decides without waiting on itself; its read gate stays closed
 /// until the decision and any restore are done.
 /// </summary>
+/// <param name="lastAlive">When the set-aside data was last marked alive; null when nothing was set aside (the phase stays <see cref="AwayPhase.None"/>).</param>
 public sealed partial class AwayRestore(
-    DateTimeOffset lastAlive,
+    DateTimeOffset? lastAlive,
+    string asidePath,
     Func<IAsideSource> openAside,
     Router router,
     ICollectionTransport peers,
@@ -58,7 +60,7 @@ public sealed partial class AwayRestore(
     ILogger logger)
 {
     private readonly Lock _lock = new();
-    private AwayStatus _status = new(AwayPhase.Deciding, lastAlive, null, 0, 0, 0, new Dictionary<string, DateTimeOffset?>(), null);
+    private AwayStatus _status = new(lastAlive is null ? AwayPhase.None : AwayPhase.Deciding, lastAlive, asidePath, 0, 0, 0, new Dictionary<string, DateTimeOffset?>(), null);
 
     public AwayStatus Status
     {
@@ -76,11 +78,12 @@ public sealed partial class AwayRestore(
     /// <c>lastAlive</c>, then restores or keeps the data aside. Returns the final phase:
     /// <see cref="AwayPhase.Restored"/> or <see cref="AwayPhase.KeptAside"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Nothing was set aside.</exception>
     public async Task<AwayPhase> RunAsync(CancellationToken stop)
     {
         var answers = new Dictionary<string, DateTimeOffset?>();
         var delay = options.RetryDelay;
-        var since = lastAlive + options.Allowance;
+        var since = (lastAlive ?? throw new InvalidOperationException("nothing was set aside")) + options.Allowance;
         while (true)
         {
             var table = router.Current;
@@ -104,7 +107,7 @@ public sealed partial class AwayRestore(
                 {
                     var (peer, at) = answers.First(a => a.Value > since);
                     var reason = $"{peer} collected tombstones at {at:O}, after this node was last alive ({lastAlive:O})";
-                    LogKeptAside(logger, reason);
+                    LogKeptAside(logger, asidePath, reason);
                     SetStatus(s => s with { Phase = AwayPhase.KeptAside, Reason = reason });
                     return AwayPhase.KeptAside;
                 }
@@ -151,16 +154,17 @@ public sealed partial class AwayRestore(
         catch (StorageException e)
         {
             var reason = $"the set-aside data cannot be read: {e.Message}";
-            LogKeptAside(logger, reason);
+            LogKeptAside(logger, asidePath, reason);
             SetStatus(s => s with { Phase = AwayPhase.KeptAside, Reason = reason });
             return AwayPhase.KeptAside;
         }
 
         using (aside)
         {
+            var from = lastAlive!.Value;
             var total = aside.EstimatedCount;
-            LogRestoring(logger, peersAsked, lastAlive, aside.Path, total);
-            SetStatus(s => s with { Phase = AwayPhase.Restoring, AsidePath = aside.Path, Total = total });
+            LogRestoring(logger, peersAsked, from, aside.Path, total);
+            SetStatus(s => s with { Phase = AwayPhase.Restoring, Total = total });
             var rejected = 0;
             var restored = 0L;
             byte[]? after = null;
@@ -232,8 +236,8 @@ public sealed partial class AwayRestore(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The data set aside after a long absence stays aside: {Reason}; anti-entropy fills this node from its peers")]
-    private static partial void LogKeptAside(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The data set aside after a long absence stays in {Aside}: {Reason}; anti-entropy fills this node from its peers")]
+    private static partial void LogKeptAside(ILogger logger, string aside, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Waiting to decide about the data set aside: {Answered} of {Alive} alive ring members answered; asking again in {Delay}")]
     private static partial void LogWaiting(ILogger logger, int alive, int answered, TimeSpan delay);

@@ -21,6 +21,7 @@ internal sealed partial class TombstoneLifecycle(
     Router router,
     AntiEntropyService antiEntropy,
     ResyncGate gate,
+    AwayRestore away,
     IOptions<TombstoneOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -46,9 +47,16 @@ internal sealed partial class TombstoneLifecycle(
         store.MarkAlive(time.GetUtcNow(), ringMembers: null);
         lifetime.ApplicationStarted.Register(() =>
         {
-            collector.Start();
             _marking = MarkAliveAsync(_stop.Token);
-            _resync = gate.IsResyncing ? AwaitFilledAsync(_stop.Token) : Task.CompletedTask;
+            if (gate.IsResyncing)
+            {
+                // A resyncing node collects nothing: its set-aside data may still bring keys back.
+                _resync = ResyncAsync(_stop.Token);
+            }
+            else
+            {
+                collector.Start();
+            }
         });
         return Task.CompletedTask;
     }
@@ -91,6 +99,30 @@ internal sealed partial class TombstoneLifecycle(
         }
     }
 
+    /// <summary>
+    /// Takes the data set aside at start back if no peer collected since (<see cref="AwayRestore"/>)
+    /// and opens the read gate then; otherwise waits for anti-entropy to fill this node. The node
+    /// serves peers meanwhile, so nodes that all restart this way answer each other.
+    /// </summary>
+    private async Task ResyncAsync(CancellationToken stop)
+    {
+        if (away.Status.Phase == AwayPhase.Deciding)
+        {
+            var phase = await away.RunAsync(stop);
+            store.ClearAsidePending();
+            if (phase == AwayPhase.Restored)
+            {
+                gate.Finish();
+                LogRestored(logger);
+                collector.Start();
+                return;
+            }
+        }
+
+        await AwaitFilledAsync(stop);
+        collector.Start();
+    }
+
     /// <summary>Opens the read gate once anti-entropy has filled this node from every alive peer it shares ranges with.</summary>
     private async Task AwaitFilledAsync(CancellationToken stop)
     {
@@ -112,6 +144,9 @@ internal sealed partial class TombstoneLifecycle(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The data set aside after a long absence is back: it answers reads again")]
+    private static partial void LogRestored(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy has filled this node from every peer it shares ranges with: it answers reads again")]
     private static partial void LogFilled(ILogger logger);
