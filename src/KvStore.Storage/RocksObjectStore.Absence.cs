@@ -8,8 +8,9 @@ namespace KvStore.Storage;
 /// How long a data directory was away. A running node marks its directory alive from time to time;
 /// one that was away longer than the tombstone collection horizon may hold objects of keys the
 /// others collected meanwhile, which its anti-entropy and hints would bring back. Such a directory
-/// gives up its data before the node starts: it comes back empty, as a new incarnation, and is
-/// filled again by anti-entropy, as Cassandra requires of a node down longer than gc_grace.
+/// sets its data aside before the node starts: it comes back empty, as a new incarnation, and takes
+/// the data back only if its peers say none collected meanwhile (see RocksObjectStore.Aside.cs);
+/// otherwise it is filled again by anti-entropy, as Cassandra requires of a node down longer than gc_grace.
 /// </summary>
 public sealed partial class RocksObjectStore
 {

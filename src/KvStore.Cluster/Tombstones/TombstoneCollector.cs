@@ -29,7 +29,8 @@ public readonly record struct CollectionPass(int Checked, int Stable, int Collec
 /// Every ring member is asked, not only the replicas, because hints sit on fallback nodes; and
 /// every ring member must be alive and answer. A down node keeps its ring place until it is reaped,
 /// so it blocks collection until then; a node away longer than that comes back empty
-/// (<see cref="TombstoneOptions.Horizon"/>), so it cannot bring back what was collected meanwhile.
+/// (<see cref="TombstoneOptions.Horizon"/>) and takes its old data back only if no node collected
+/// meanwhile (<see cref="AwayRestore"/>), so it cannot bring back what was collected.
 /// </para>
 /// </remarks>
 public sealed partial class TombstoneCollector(

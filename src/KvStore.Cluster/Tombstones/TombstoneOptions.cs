@@ -27,9 +27,10 @@ public sealed class TombstoneOptions
     public TimeSpan Grace { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// A node whose data directory was last marked alive longer ago than this discards its data at
-    /// start and comes back as a new incarnation that anti-entropy and hints fill again. Collection
-    /// waits for every ring member, and a down member keeps its ring place until it is reaped
+    /// A node whose data directory was last marked alive longer ago than this sets its data aside at
+    /// start and comes back as a new incarnation; it takes the data back if no peer collected
+    /// meanwhile (<see cref="AwayRestore"/>), else anti-entropy and hints fill it. Collection waits
+    /// for every ring member, and a down member keeps its ring place until it is reaped
     /// (Membership:ReapAfter), so only a node away longer than that can have missed a collection:
     /// its old objects would bring collected keys back. Must be less than Membership:ReapAfter.
     /// </summary>
@@ -39,10 +40,10 @@ public sealed class TombstoneOptions
     public TimeSpan PeerTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Whether a node away longer than <see cref="Horizon"/> starts empty (its old data kept aside in
-    /// DATADIR.away). Turn it off only when no node can have collected meanwhile, typically to
-    /// restart a whole cluster that was stopped for longer than the horizon: every node would
-    /// otherwise start empty.
+    /// Whether a node away longer than <see cref="Horizon"/> sets its data aside (in DATADIR.away)
+    /// and takes it back only once every alive peer says it collected nothing meanwhile
+    /// (<see cref="AwayRestore"/>). Off, it keeps its data unchecked: safe only when no node can
+    /// have collected meanwhile.
     /// </summary>
     public bool ResyncWhenAway { get; set; } = true;
 

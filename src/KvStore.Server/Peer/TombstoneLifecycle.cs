@@ -11,8 +11,10 @@ namespace KvStore.Server.Peer;
 /// Starts the tombstone collector once the node serves gRPC, and marks the data directory alive at
 /// start and every Tombstones:AliveMarkInterval while the node runs, whatever it sees of the others:
 /// while its peers are down nobody can collect without it, and a survivor that stopped marking
-/// would start empty after its next restart. A node that comes back empty opens its read gate
-/// once anti-entropy has filled it. All of it stops as the node starts stopping, before the store closes.
+/// would start empty after its next restart. A node that comes back empty after a long absence
+/// first decides about the data it set aside (<see cref="AwayRestore"/>) and opens its read gate
+/// once that data is back, or else once anti-entropy has filled it; its collector starts only then,
+/// as the set-aside data could still bring an older copy of a key back. All of it stops as the node starts stopping, before the store closes.
 /// </summary>
 internal sealed partial class TombstoneLifecycle(
     TombstoneCollector collector,
