@@ -110,8 +110,19 @@ internal sealed partial class TombstoneLifecycle(
     {
         if (away.Status.Phase == AwayPhase.Deciding)
         {
-            var phase = await away.RunAsync(stop);
-            store.ClearAsidePending();
+            AwayPhase phase;
+            try
+            {
+                phase = await away.RunAsync(stop);
+                store.ClearAsidePending();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Still pending: the next start decides again; merging what was merged already changes nothing.
+                LogRestoreFailed(logger, e);
+                phase = AwayPhase.KeptAside;
+            }
+
             if (phase == AwayPhase.Restored)
             {
                 gate.Finish();
@@ -155,6 +166,9 @@ internal sealed partial class TombstoneLifecycle(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This node starts empty after a long absence, and anti-entropy is off: it answers reads at once, with only what hints and writes bring")]
     private static partial void LogNoAntiEntropy(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not take back the data set aside after a long absence; anti-entropy fills this node, and the next start tries again")]
+    private static partial void LogRestoreFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark the data directory alive")]
     private static partial void LogMarkFailed(ILogger logger, Exception error);
