@@ -58,6 +58,22 @@ public sealed class AwayRestartTests
 
                 return (collected == 3, $"{collected} of 3 nodes collected");
             }, Ct);
+
+            // The collection was before each node's last mark: it took part, so it is no reason to keep data aside.
+            var collectedBy = DateTimeOffset.UtcNow;
+            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(60), async () =>
+            {
+                var marks = new List<DateTimeOffset>();
+                for (var i = 0; i < 3; i++)
+                {
+                    using var away = JsonDocument.Parse(await http.GetStringAsync($"{cluster.AdminEndpoint(i)}/debug/away", Ct));
+                    Assert.Equal("none", away.RootElement.GetProperty("phase").GetString());
+                    Assert.True(away.RootElement.GetProperty("lastCollection").GetDateTimeOffset() <= collectedBy);
+                    marks.Add(away.RootElement.GetProperty("lastAliveMark").GetDateTimeOffset());
+                }
+
+                return (marks.All(m => m > collectedBy), string.Join(", ", marks));
+            }, Ct);
         }
 
         for (var i = 0; i < 3; i++)

@@ -6,7 +6,8 @@ namespace KvStore.Server.Admin;
 /// <summary>
 /// /debug/away: whether this node came back after being away longer than the tombstone horizon,
 /// and what it did with the data it set aside: deciding (with its peers' answers so far),
-/// restoring (n of about m), restored, or kept aside (and why).
+/// restoring (n of about m), restored, or kept aside (and why); and, on every node, its latest
+/// alive mark and the latest collection it took part in, which returning peers ask for.
 /// </summary>
 internal static class AwayView
 {
@@ -19,6 +20,8 @@ internal static class AwayView
             phase = Name(status.Phase),
             readsRefused = gate.IsResyncing,
             lastAlive = status.LastAlive,
+            lastAliveMark = store.LastAlive,
+            lastCollection = store.LastCollection,
             aside = status.AsidePath,
             restored = status.Restored,
             total = status.Total,
