@@ -261,6 +261,7 @@ public static partial class ServerHost
         services.AddSingleton<ICollectionTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
         services.AddSingleton(sp => new AwayRestore(
             store.AsidePendingSince,
+            store.AsidePendingRingMembers,
             RocksObjectStore.AsideDirectory(storage),
             () => RocksObjectStore.OpenAside(storage),
             sp.GetRequiredService<Router>(),

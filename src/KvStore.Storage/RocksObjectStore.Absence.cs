@@ -111,7 +111,8 @@ public sealed partial class RocksObjectStore
         using (db)
         {
             var meta = db.GetColumnFamily(MetaFamily);
-            var (at, ringMembers) = ReadLastAlive(db.Get(LastAliveKey, meta));
+            var mark = db.Get(LastAliveKey, meta);
+            var (at, ringMembers) = ReadLastAlive(mark);
             if (at is null || ringMembers <= 1)
             {
                 return null;
@@ -124,12 +125,13 @@ public sealed partial class RocksObjectStore
             }
 
             var aside = AsideDirectory(options);
-            var pending = ReadTime(db.Get(AsidePendingKey, meta));
-            if (pending is not null && File.Exists(Path.Combine(aside, "CURRENT")))
+            // The pending mark is the set-aside data's alive mark, ring size included.
+            var pending = db.Get(AsidePendingKey, meta);
+            if (ReadLastAlive(pending).At is { } pendingAt && File.Exists(Path.Combine(aside, "CURRENT")))
             {
                 // Away again before deciding about the data set aside last time: that data, last
                 // alive earlier, stays aside and waits; what came since is discarded.
-                LogAsideStillPending(logger, aside, pending.Value);
+                LogAsideStillPending(logger, aside, pendingAt);
             }
             else
             {
@@ -143,7 +145,7 @@ public sealed partial class RocksObjectStore
                     checkpoint.Save(aside);
                 }
 
-                pending = at.Value;
+                pending = mark!;
             }
 
             foreach (var name in DataFamilies.Where(names.Contains))
@@ -156,7 +158,7 @@ public sealed partial class RocksObjectStore
             batch.Delete(TombstoneIndexKey, meta);
             batch.Delete(CollectedCounterKey, meta);
             batch.Delete(LastAliveKey, meta);
-            batch.Put(AsidePendingKey, TimeBytes(pending.Value), meta);
+            batch.Put(AsidePendingKey, pending!, meta);
             DataDirectoryMeta.RenewEpoch(db, batch);
             db.Write(batch, SyncWrite);
             LogDiscarded(logger, path, away, horizon, aside);

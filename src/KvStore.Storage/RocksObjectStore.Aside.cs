@@ -50,7 +50,17 @@ public sealed partial class RocksObjectStore : ICollectionLog
         get
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            return ReadTime(_db.Get(AsidePendingKey, _meta));
+            return ReadLastAlive(_db.Get(AsidePendingKey, _meta)).At;
+        }
+    }
+
+    /// <summary>How many ring members the node saw when the set-aside data was last marked alive, if recorded.</summary>
+    public int? AsidePendingRingMembers
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return ReadLastAlive(_db.Get(AsidePendingKey, _meta)).RingMembers;
         }
     }
 

@@ -68,6 +68,7 @@ public sealed class AsideTests
             {
                 Assert.Null(store.Get(keys[0]));
                 Assert.Equal(T0, store.AsidePendingSince);
+                Assert.Equal(3, store.AsidePendingRingMembers);
                 Assert.Equal(T0 - TimeSpan.FromHours(1), store.LastCollection);
 
                 // Away again before deciding: marked alive at start, then stopped for longer than the horizon.

@@ -25,13 +25,18 @@ public static class AwayDecision
     /// <param name="since">When this node's set-aside data was last marked alive, plus the time it may still have taken part (<see cref="AwayRestoreOptions.Allowance"/>).</param>
     /// <param name="peers">The alive ring members other than this node.</param>
     /// <param name="answers">The answers received, by peer id: its latest collection, or null for none.</param>
-    public static AwayVerdict Decide(DateTimeOffset since, IReadOnlyCollection<string> peers, IReadOnlyDictionary<string, DateTimeOffset?> answers)
+    /// <param name="expectedPeers">
+    /// How many peers must have answered before the data comes back: the other ring members this
+    /// node saw at its mark, so a collector that is slower to restart is heard too (0 once the node
+    /// has waited <see cref="TombstoneOptions.AwayWaitForMembers"/> for them).
+    /// </param>
+    public static AwayVerdict Decide(DateTimeOffset since, IReadOnlyCollection<string> peers, IReadOnlyDictionary<string, DateTimeOffset?> answers, int expectedPeers = 0)
     {
         if (answers.Values.Any(at => at is { } t && t > since))
         {
             return AwayVerdict.KeepAside;
         }
 
-        return peers.Count > 0 && peers.All(answers.ContainsKey) ? AwayVerdict.Restore : AwayVerdict.Wait;
+        return peers.Count > 0 && peers.All(answers.ContainsKey) && answers.Count >= expectedPeers ? AwayVerdict.Restore : AwayVerdict.Wait;
     }
 }

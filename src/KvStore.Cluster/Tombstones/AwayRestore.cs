@@ -47,8 +47,10 @@ public sealed record AwayStatus(
 /// until the decision and any restore are done.
 /// </summary>
 /// <param name="lastAlive">When the set-aside data was last marked alive; null when nothing was set aside (the phase stays <see cref="AwayPhase.None"/>).</param>
+/// <param name="ringMembers">How many ring members this node saw at that mark (itself included), if recorded.</param>
 public sealed partial class AwayRestore(
     DateTimeOffset? lastAlive,
+    int? ringMembers,
     string asidePath,
     Func<IAsideSource> openAside,
     Router router,
@@ -84,6 +86,8 @@ public sealed partial class AwayRestore(
         var answers = new Dictionary<string, DateTimeOffset?>();
         var delay = options.RetryDelay;
         var since = (lastAlive ?? throw new InvalidOperationException("nothing was set aside")) + options.Allowance;
+        var started = time.GetTimestamp();
+        var expected = Math.Max(0, (ringMembers ?? 0) - 1);
         while (true)
         {
             var table = router.Current;
@@ -101,7 +105,8 @@ public sealed partial class AwayRestore(
             }
 
             SetStatus(s => s with { Answers = new Dictionary<string, DateTimeOffset?>(answers) });
-            switch (AwayDecision.Decide(since, alive.Select(m => m.Id).ToList(), answers))
+            var waitedEnough = time.GetElapsedTime(started) >= options.WaitForMembers;
+            switch (AwayDecision.Decide(since, alive.Select(m => m.Id).ToList(), answers, waitedEnough ? 0 : expected))
             {
                 case AwayVerdict.KeepAside:
                 {
@@ -116,7 +121,7 @@ public sealed partial class AwayRestore(
                     return await RestoreAsync(answers.Count, stop);
 
                 default:
-                    LogWaiting(logger, alive.Count, answers.Count, delay);
+                    LogWaiting(logger, alive.Count, answers.Count, expected, delay);
                     await Task.Delay(delay, time, stop);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRetryDelay.Ticks));
                     break;
@@ -239,8 +244,8 @@ public sealed partial class AwayRestore(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The data set aside after a long absence stays in {Aside}: {Reason}; anti-entropy fills this node from its peers")]
     private static partial void LogKeptAside(ILogger logger, string aside, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting to decide about the data set aside: {Answered} of {Alive} alive ring members answered; asking again in {Delay}")]
-    private static partial void LogWaiting(ILogger logger, int alive, int answered, TimeSpan delay);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting to decide about the data set aside: {Answered} of {Alive} alive ring members answered ({Expected} were on the ring with this node); asking again in {Delay}")]
+    private static partial void LogWaiting(ILogger logger, int alive, int answered, int expected, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ring member {Member} did not say when it last collected: {Reason}")]
     private static partial void LogNoAnswer(ILogger logger, string member, string reason);
@@ -267,6 +272,9 @@ public sealed record AwayRestoreOptions
 
     public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long to wait for as many peers as were on the ring at the mark before deciding with those alive.</summary>
+    public TimeSpan WaitForMembers { get; init; } = TimeSpan.FromMinutes(5);
+
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
@@ -280,6 +288,7 @@ public sealed record AwayRestoreOptions
     {
         Allowance = tombstones.AliveMarkInterval,
         PeerTimeout = tombstones.PeerTimeout,
+        WaitForMembers = tombstones.AwayWaitForMembers,
         KeysPerSecond = tombstones.RestoreKeysPerSecond,
     };
 }

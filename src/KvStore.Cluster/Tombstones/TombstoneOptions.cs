@@ -54,6 +54,14 @@ public sealed class TombstoneOptions
     /// </summary>
     public int RestoreKeysPerSecond { get; set; } = 20_000;
 
+    /// <summary>
+    /// How long a node back from a long absence waits for as many peers as were on the ring with it
+    /// before deciding about its set-aside data with the peers alive then. A peer that collected
+    /// while this node was away may be slower to restart than the others; one that never comes back
+    /// must not keep the node's reads refused for ever.
+    /// </summary>
+    public TimeSpan AwayWaitForMembers { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often a running node records in its data directory that it is alive; must be well under <see cref="Horizon"/>.</summary>
     public TimeSpan AliveMarkInterval { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -82,6 +90,11 @@ public sealed class TombstoneOptions
         if (AliveMarkInterval < TimeSpan.FromMilliseconds(10) || AliveMarkInterval * 4 > Horizon)
         {
             yield return $"Tombstones:AliveMarkInterval must be at least 00:00:00.010 and at most a quarter of Tombstones:Horizon (is {AliveMarkInterval}, horizon {Horizon})";
+        }
+
+        if (AwayWaitForMembers < TimeSpan.Zero || AwayWaitForMembers > TimeSpan.FromDays(1))
+        {
+            yield return $"Tombstones:AwayWaitForMembers must be between 00:00:00 and 1.00:00:00 (is {AwayWaitForMembers})";
         }
 
         if (RestoreKeysPerSecond is < 0 or > 10_000_000)

@@ -50,6 +50,48 @@ public sealed class AwayRestoreTests
     }
 
     [Fact]
+    public void The_decision_waits_for_as_many_peers_as_shared_the_ring_at_the_mark()
+    {
+        var answers = new Dictionary<string, DateTimeOffset?> { ["n2"] = null, ["n3"] = null };
+        Assert.Equal(AwayVerdict.Wait, AwayDecision.Decide(LastAlive, ["n2", "n3"], answers, expectedPeers: 3));
+        Assert.Equal(AwayVerdict.Restore, AwayDecision.Decide(LastAlive, ["n2", "n3"], answers, expectedPeers: 2));
+        answers["n3"] = LastAlive.AddSeconds(1);
+        Assert.Equal(AwayVerdict.KeepAside, AwayDecision.Decide(LastAlive, ["n2", "n3"], answers, expectedPeers: 3));
+    }
+
+    [Fact]
+    public async Task A_node_that_shared_the_ring_with_more_peers_waits_for_them_but_not_for_ever()
+    {
+        var cluster = new TestCluster(3);
+        var (aside, keys) = await WriteWhileAwayAsync(cluster);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var peers = new SilentPeers(cluster["n1"].Transport);
+
+        // At its mark n1 saw four ring members; a fourth node has not come back.
+        var restore = Restore(cluster["n1"], new ListAside(aside, []), time, peers, ringMembers: 4);
+        var start = time.GetUtcNow();
+        var run = restore.RunAsync(Ct);
+        await WaitUntilAsync(() => peers.Asked >= 2);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await WaitUntilAsync(() => peers.Asked >= 4);
+        Assert.False(run.IsCompleted);
+        Assert.Equal(AwayPhase.Deciding, restore.Status.Phase);
+        Assert.All(keys, k => Assert.Null(cluster["n1"].Store.Get(k)));
+
+        // Past AwayRestoreOptions.WaitForMembers it decides with the peers alive.
+        while (!run.IsCompleted)
+        {
+            var asked = peers.Asked;
+            time.Advance(TimeSpan.FromMinutes(1));
+            await WaitUntilAsync(() => run.IsCompleted || peers.Asked >= asked + 2);
+        }
+
+        Assert.Equal(AwayPhase.Restored, await run);
+        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMinutes(5));
+        Assert.All(keys, k => Assert.NotNull(cluster["n1"].Store.Get(k)));
+    }
+
+    [Fact]
     public async Task With_no_collection_meanwhile_the_set_aside_objects_and_hints_come_back_through_the_merge_path()
     {
         var cluster = new TestCluster(3);
@@ -161,8 +203,9 @@ public sealed class AwayRestoreTests
         return (aside, keys);
     }
 
-    private static AwayRestore Restore(TestNode node, IAsideSource source, TimeProvider time, ICollectionTransport peers) => new(
+    private static AwayRestore Restore(TestNode node, IAsideSource source, TimeProvider time, ICollectionTransport peers, int ringMembers = 3) => new(
         LastAlive,
+        ringMembers,
         "/data/n1.away",
         () => source,
         node.Router,
