@@ -109,6 +109,12 @@ public static partial class ServerHost
             }
 
             store = RocksObjectStore.Open(storage, string.IsNullOrEmpty(node.NodeId) ? null : node.NodeId, node.DefaultNodeId(), loggerFactory.CreateLogger<RocksObjectStore>());
+
+            // Set aside at this start, or at an earlier one that stopped before deciding about it.
+            if (tombstones.Enabled && store.AsidePendingSince is not null)
+            {
+                gate.Begin();
+            }
         }
         catch (StorageException e)
         {
@@ -146,7 +152,7 @@ public static partial class ServerHost
             LogAntiEntropyOptions(startupLog, antiEntropy.Enabled, antiEntropy.Interval, antiEntropy.Jitter, antiEntropy.MaxConcurrentExchanges,
                 antiEntropy.MaxBytesPerSecond, antiEntropy.MaxKeysPerExchange);
             LogHandoffOptions(startupLog, handoff.Enabled, handoff.MaxBytesPerSecond, handoff.MaxConcurrentTransfers, handoff.RetryDelay, handoff.LeaveTimeout);
-            LogTombstoneOptions(startupLog, tombstones.Enabled, tombstones.Interval, tombstones.KeysPerPass, tombstones.Grace, tombstones.Horizon, tombstones.ResyncWhenAway);
+            LogTombstoneOptions(startupLog, tombstones.Enabled, tombstones.Interval, tombstones.KeysPerPass, tombstones.Grace, tombstones.Horizon, tombstones.ResyncWhenAway, tombstones.AwayWaitForMembers, tombstones.RestoreKeysPerSecond);
             try
             {
                 await app.RunAsync();
@@ -251,6 +257,20 @@ public static partial class ServerHost
         services.AddSingleton<ITombstoneTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
         services.AddSingleton<TombstoneCounters>();
         services.AddSingleton(gate);
+        services.AddSingleton<ICollectionLog>(store);
+        services.AddSingleton<ICollectionTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton(sp => new AwayRestore(
+            store.AsidePendingSince,
+            store.AsidePendingRingMembers,
+            RocksObjectStore.AsideDirectory(storage),
+            () => RocksObjectStore.OpenAside(storage),
+            sp.GetRequiredService<Router>(),
+            sp.GetRequiredService<ICollectionTransport>(),
+            sp.GetRequiredService<LocalReplica>(),
+            store,
+            AwayRestoreOptions.From(tombstones),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<AwayRestore>()));
         services.AddSingleton<TombstoneHandler>();
         services.AddSingleton<TombstoneCollector>();
         services.AddHostedService<TombstoneLifecycle>();
@@ -314,8 +334,8 @@ public static partial class ServerHost
     [LoggerMessage(Level = LogLevel.Information, Message = "Handoff options: enabled {Enabled}, at most {BytesPerSecond} B/s (0: no bound), {Concurrent} transfers at once, retry after {Retry}, leave waits at most {LeaveTimeout}")]
     private static partial void LogHandoffOptions(ILogger logger, bool enabled, long bytesPerSecond, int concurrent, TimeSpan retry, TimeSpan leaveTimeout);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tombstone options: enabled {Enabled}, every {Interval}, {KeysPerPass} keys per pass, grace {Grace}, horizon {Horizon} (start empty when away longer: {Resync})")]
-    private static partial void LogTombstoneOptions(ILogger logger, bool enabled, TimeSpan interval, int keysPerPass, TimeSpan grace, TimeSpan horizon, bool resync);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tombstone options: enabled {Enabled}, every {Interval}, {KeysPerPass} keys per pass, grace {Grace}, horizon {Horizon} (set data aside when away longer: {Resync}; wait up to {AwayWait} for the former ring members, restore {RestoreRate} keys/s)")]
+    private static partial void LogTombstoneOptions(ILogger logger, bool enabled, TimeSpan interval, int keysPerPass, TimeSpan grace, TimeSpan horizon, bool resync, TimeSpan awayWait, int restoreRate);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Effective options: actor {Actor}, data {DataDir}, listen {Listen}, admin {Admin}, seeds [{Seeds}], sync {Sync}, max key {MaxKey} B, max value {MaxValue} B, max message {MaxMessage} B, max batch {MaxBatch} operations, max set elements {MaxSet}")]
     private static partial void LogEffectiveOptions(ILogger logger, string actor, string dataDir, string listen, string admin, string seeds, bool sync, int maxKey, int maxValue, int maxMessage, int maxBatch, int maxSet);

@@ -8,8 +8,9 @@ namespace KvStore.Storage;
 /// How long a data directory was away. A running node marks its directory alive from time to time;
 /// one that was away longer than the tombstone collection horizon may hold objects of keys the
 /// others collected meanwhile, which its anti-entropy and hints would bring back. Such a directory
-/// gives up its data before the node starts: it comes back empty, as a new incarnation, and is
-/// filled again by anti-entropy, as Cassandra requires of a node down longer than gc_grace.
+/// sets its data aside before the node starts: it comes back empty, as a new incarnation, and takes
+/// the data back only if its peers say none collected meanwhile (see RocksObjectStore.Aside.cs);
+/// otherwise it is filled again by anti-entropy, as Cassandra requires of a node down longer than gc_grace.
 /// </summary>
 public sealed partial class RocksObjectStore
 {
@@ -110,7 +111,8 @@ public sealed partial class RocksObjectStore
         using (db)
         {
             var meta = db.GetColumnFamily(MetaFamily);
-            var (at, ringMembers) = ReadLastAlive(db.Get(LastAliveKey, meta));
+            var mark = db.Get(LastAliveKey, meta);
+            var (at, ringMembers) = ReadLastAlive(mark);
             if (at is null || ringMembers <= 1)
             {
                 return null;
@@ -123,14 +125,27 @@ public sealed partial class RocksObjectStore
             }
 
             var aside = AsideDirectory(options);
-            if (Directory.Exists(aside))
+            // The pending mark is the set-aside data's alive mark, ring size included.
+            var pending = db.Get(AsidePendingKey, meta);
+            if (ReadLastAlive(pending).At is { } pendingAt && File.Exists(Path.Combine(aside, "CURRENT")))
             {
-                Directory.Delete(aside, recursive: true);
+                // Away again before deciding about the data set aside last time: that data, last
+                // alive earlier, stays aside and waits; what came since is discarded.
+                LogAsideStillPending(logger, aside, pendingAt);
             }
-
-            using (var checkpoint = db.Checkpoint())
+            else
             {
-                checkpoint.Save(aside);
+                if (Directory.Exists(aside))
+                {
+                    Directory.Delete(aside, recursive: true);
+                }
+
+                using (var checkpoint = db.Checkpoint())
+                {
+                    checkpoint.Save(aside);
+                }
+
+                pending = mark!;
             }
 
             foreach (var name in DataFamilies.Where(names.Contains))
@@ -143,6 +158,7 @@ public sealed partial class RocksObjectStore
             batch.Delete(TombstoneIndexKey, meta);
             batch.Delete(CollectedCounterKey, meta);
             batch.Delete(LastAliveKey, meta);
+            batch.Put(AsidePendingKey, pending!, meta);
             DataDirectoryMeta.RenewEpoch(db, batch);
             db.Write(batch, SyncWrite);
             LogDiscarded(logger, path, away, horizon, aside);
@@ -153,6 +169,9 @@ public sealed partial class RocksObjectStore
     /// <summary>Where the data of a directory that was away too long is kept: the directory's path with ".away" appended.</summary>
     public static string AsideDirectory(StorageOptions options) => Path.GetFullPath(options.DataDir).TrimEnd(Path.DirectorySeparatorChar) + ".away";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: it starts empty as a new incarnation that anti-entropy and hints fill again; the old data is kept in {Aside}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The data set aside in {Aside}, last alive at {LastAlive}, still waits for its peers' answer: it stays there, and what this directory took since is discarded")]
+    private static partial void LogAsideStillPending(ILogger logger, string aside, DateTimeOffset lastAlive);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {Path} was away for {Away}, longer than the tombstone horizon {Horizon}: it starts empty as a new incarnation; the old data is kept in {Aside} and merged back if no peer collected a tombstone since, else anti-entropy and hints fill it again")]
     private static partial void LogDiscarded(ILogger logger, string path, TimeSpan away, TimeSpan horizon, string aside);
 }

@@ -132,6 +132,8 @@ public sealed class TombstoneTests
         }, Ct);
         await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), () =>
             Task.FromResult((cluster[1].Output.Contains("it answers reads again", StringComparison.Ordinal), "node2 still resyncing")), Ct);
+        // node1 collected after node2's last mark, so node2's old data stays aside.
+        Assert.Contains("node1 collected tombstones at", cluster[1].Output, StringComparison.Ordinal);
         using var gone = await cluster.DebugDataAsync(1, "k", Ct);
         Assert.All(gone.RootElement.GetProperty("replicas").EnumerateArray(), r => Assert.False(r.TryGetProperty("version", out _)));
         Assert.False((await client.GetAsync(new GetRequest { Key = B("k"), Consistency = Consistency.All }, cancellationToken: Ct)).Found);

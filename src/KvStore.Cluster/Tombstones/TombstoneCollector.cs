@@ -29,7 +29,8 @@ public readonly record struct CollectionPass(int Checked, int Stable, int Collec
 /// Every ring member is asked, not only the replicas, because hints sit on fallback nodes; and
 /// every ring member must be alive and answer. A down node keeps its ring place until it is reaped,
 /// so it blocks collection until then; a node away longer than that comes back empty
-/// (<see cref="TombstoneOptions.Horizon"/>), so it cannot bring back what was collected meanwhile.
+/// (<see cref="TombstoneOptions.Horizon"/>) and takes its old data back only if no node collected
+/// meanwhile (<see cref="AwayRestore"/>), so it cannot bring back what was collected.
 /// </para>
 /// </remarks>
 public sealed partial class TombstoneCollector(
@@ -40,7 +41,8 @@ public sealed partial class TombstoneCollector(
     IOptions<TombstoneOptions> options,
     TombstoneCounters counters,
     TimeProvider time,
-    ILogger<TombstoneCollector> logger) : IAsyncDisposable
+    ILogger<TombstoneCollector> logger,
+    ICollectionLog? collections = null) : IAsyncDisposable
 {
     private readonly TombstoneOptions _options = options.Value;
     private readonly BackgroundLoop _loop = new();
@@ -135,6 +137,8 @@ public sealed partial class TombstoneCollector(
             return [];
         }
 
+        // Recorded before anything is removed, here or elsewhere: see ICollectionLog.
+        collections?.RecordCollection(time.GetUtcNow());
         var table = router.Current;
         var others = table.View.Members.Where(m => RoutingTable.OnRing(m) && m.Id != table.SelfId).ToList();
         if (others.FirstOrDefault(m => m.State != MemberState.Alive) is { } down)
@@ -186,6 +190,8 @@ public sealed partial class TombstoneCollector(
             return 0;
         }
 
+        // Recorded before anything is removed, here or elsewhere: see ICollectionLog.
+        collections?.RecordCollection(time.GetUtcNow());
         var table = router.Current;
         var others = table.View.Members.Where(m => RoutingTable.OnRing(m) && m.Id != table.SelfId).ToList();
 

@@ -27,9 +27,10 @@ public sealed class TombstoneOptions
     public TimeSpan Grace { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// A node whose data directory was last marked alive longer ago than this discards its data at
-    /// start and comes back as a new incarnation that anti-entropy and hints fill again. Collection
-    /// waits for every ring member, and a down member keeps its ring place until it is reaped
+    /// A node whose data directory was last marked alive longer ago than this sets its data aside at
+    /// start and comes back as a new incarnation; it takes the data back if no peer collected
+    /// meanwhile (<see cref="AwayRestore"/>), else anti-entropy and hints fill it. Collection waits
+    /// for every ring member, and a down member keeps its ring place until it is reaped
     /// (Membership:ReapAfter), so only a node away longer than that can have missed a collection:
     /// its old objects would bring collected keys back. Must be less than Membership:ReapAfter.
     /// </summary>
@@ -39,12 +40,27 @@ public sealed class TombstoneOptions
     public TimeSpan PeerTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Whether a node away longer than <see cref="Horizon"/> starts empty (its old data kept aside in
-    /// DATADIR.away). Turn it off only when no node can have collected meanwhile, typically to
-    /// restart a whole cluster that was stopped for longer than the horizon: every node would
-    /// otherwise start empty.
+    /// Whether a node away longer than <see cref="Horizon"/> sets its data aside (in DATADIR.away)
+    /// and takes it back only once every alive peer says it collected nothing meanwhile
+    /// (<see cref="AwayRestore"/>). Off, it keeps its data unchecked: safe only when no node can
+    /// have collected meanwhile.
     /// </summary>
     public bool ResyncWhenAway { get; set; } = true;
+
+    /// <summary>
+    /// How fast a node back from a long absence merges its set-aside data back once its peers say
+    /// none collected meanwhile (objects and hints per second; 0 for no limit), so the restore leaves
+    /// the disk to the node's own traffic.
+    /// </summary>
+    public int RestoreKeysPerSecond { get; set; } = 20_000;
+
+    /// <summary>
+    /// How long a node back from a long absence waits for as many peers as were on the ring with it
+    /// before deciding about its set-aside data with the peers alive then. A peer that collected
+    /// while this node was away may be slower to restart than the others; one that never comes back
+    /// must not keep the node's reads refused for ever.
+    /// </summary>
+    public TimeSpan AwayWaitForMembers { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How often a running node records in its data directory that it is alive; must be well under <see cref="Horizon"/>.</summary>
     public TimeSpan AliveMarkInterval { get; set; } = TimeSpan.FromMinutes(1);
@@ -74,6 +90,16 @@ public sealed class TombstoneOptions
         if (AliveMarkInterval < TimeSpan.FromMilliseconds(10) || AliveMarkInterval * 4 > Horizon)
         {
             yield return $"Tombstones:AliveMarkInterval must be at least 00:00:00.010 and at most a quarter of Tombstones:Horizon (is {AliveMarkInterval}, horizon {Horizon})";
+        }
+
+        if (AwayWaitForMembers < TimeSpan.Zero || AwayWaitForMembers > TimeSpan.FromDays(1))
+        {
+            yield return $"Tombstones:AwayWaitForMembers must be between 00:00:00 and 1.00:00:00 (is {AwayWaitForMembers})";
+        }
+
+        if (RestoreKeysPerSecond is < 0 or > 10_000_000)
+        {
+            yield return $"Tombstones:RestoreKeysPerSecond must be between 0 (no limit) and 10000000 (is {RestoreKeysPerSecond})";
         }
 
         if (Horizon >= reapAfter)

@@ -31,6 +31,8 @@ internal static class AdminEndpoints
 
         app.MapGet("/debug/handoff", HandoffView.Render).OnPort(port);
 
+        app.MapGet("/debug/away", AwayView.Render).OnPort(port);
+
         app.MapPost("/cluster/leave", HandoffView.Leave).OnPort(port);
     }
 

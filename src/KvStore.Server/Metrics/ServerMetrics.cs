@@ -17,7 +17,7 @@ namespace KvStore.Server.Metrics;
 /// <summary>Counters exposed at /metrics in the Prometheus text format.</summary>
 internal sealed class ServerMetrics(
     IObjectStore store, HybridLogicalClock clock, ClusterCounters cluster, SwimMembership membership, PeerCounters peers, Coordinator coordinator, AntiEntropyCounters antiEntropy,
-    TombstoneCounters tombstones, HandoffService handoffs)
+    TombstoneCounters tombstones, HandoffService handoffs, AwayRestore? away = null)
 {
     // Bounded: methods and status codes are both fixed, small sets.
     private readonly ConcurrentDictionary<(string Method, StatusCode Status), long> _calls = new();
@@ -87,6 +87,17 @@ internal sealed class ServerMetrics(
         Counter(sb, "kvstore_handoff_keys_sent_total", "Keys pushed to new owners by transfers that ended.", handoff.KeysSent);
         Counter(sb, "kvstore_handoff_bytes_total", "Bytes of peer messages sent and received by transfers that ended.", handoff.BytesSent);
         Gauge(sb, "kvstore_handoff_unfinished", "Transfers waiting, running or due for a retry.", handoff.Unfinished);
+        if (away?.Status is { } a)
+        {
+            sb.Append("# HELP kvstore_away_phase What this node did with the data it set aside after a long absence (1 for the current phase).\n# TYPE kvstore_away_phase gauge\n");
+            foreach (var phase in Enum.GetValues<AwayPhase>())
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"kvstore_away_phase{{phase=\"{Admin.AwayView.Name(phase)}\"}} {(a.Phase == phase ? 1 : 0)}\n");
+            }
+
+            Gauge(sb, "kvstore_away_restored", "Set-aside objects and hints merged back so far.", a.Restored);
+        }
+
         Gauge(sb, "kvstore_members", "Members in this node's table, itself included.", membership.Current.Members.Length);
         return sb.ToString();
     }

@@ -189,6 +189,17 @@ internal sealed partial class PeerGrpcService(
                 return response;
             }
 
+            case PeerRequest.OpOneofCase.Collections:
+            {
+                var response = new PeerResponse();
+                if (tombstones.LastCollection is { } at)
+                {
+                    response.LastCollectionUnixMs = at.ToUnixTimeMilliseconds();
+                }
+
+                return response;
+            }
+
             default:
                 throw new MalformedDataException($"unknown peer operation {request.OpCase}");
         }

@@ -11,8 +11,10 @@ namespace KvStore.Server.Peer;
 /// Starts the tombstone collector once the node serves gRPC, and marks the data directory alive at
 /// start and every Tombstones:AliveMarkInterval while the node runs, whatever it sees of the others:
 /// while its peers are down nobody can collect without it, and a survivor that stopped marking
-/// would start empty after its next restart. A node that comes back empty opens its read gate
-/// once anti-entropy has filled it. All of it stops as the node starts stopping, before the store closes.
+/// would start empty after its next restart. A node that comes back empty after a long absence
+/// first decides about the data it set aside (<see cref="AwayRestore"/>) and opens its read gate
+/// once that data is back, or else once anti-entropy has filled it; its collector starts only then,
+/// as the set-aside data could still bring an older copy of a key back. All of it stops as the node starts stopping, before the store closes.
 /// </summary>
 internal sealed partial class TombstoneLifecycle(
     TombstoneCollector collector,
@@ -21,6 +23,7 @@ internal sealed partial class TombstoneLifecycle(
     Router router,
     AntiEntropyService antiEntropy,
     ResyncGate gate,
+    AwayRestore away,
     IOptions<TombstoneOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -46,9 +49,16 @@ internal sealed partial class TombstoneLifecycle(
         store.MarkAlive(time.GetUtcNow(), ringMembers: null);
         lifetime.ApplicationStarted.Register(() =>
         {
-            collector.Start();
             _marking = MarkAliveAsync(_stop.Token);
-            _resync = gate.IsResyncing ? AwaitFilledAsync(_stop.Token) : Task.CompletedTask;
+            if (gate.IsResyncing)
+            {
+                // A resyncing node collects nothing: its set-aside data may still bring keys back.
+                _resync = ResyncAsync(_stop.Token);
+            }
+            else
+            {
+                collector.Start();
+            }
         });
         return Task.CompletedTask;
     }
@@ -91,6 +101,41 @@ internal sealed partial class TombstoneLifecycle(
         }
     }
 
+    /// <summary>
+    /// Takes the data set aside at start back if no peer collected since (<see cref="AwayRestore"/>)
+    /// and opens the read gate then; otherwise waits for anti-entropy to fill this node. The node
+    /// serves peers meanwhile, so nodes that all restart this way answer each other.
+    /// </summary>
+    private async Task ResyncAsync(CancellationToken stop)
+    {
+        if (away.Status.Phase == AwayPhase.Deciding)
+        {
+            AwayPhase phase;
+            try
+            {
+                phase = await away.RunAsync(stop);
+                store.ClearAsidePending();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Still pending: the next start decides again; merging what was merged already changes nothing.
+                LogRestoreFailed(logger, e);
+                phase = AwayPhase.KeptAside;
+            }
+
+            if (phase == AwayPhase.Restored)
+            {
+                gate.Finish();
+                LogRestored(logger);
+                collector.Start();
+                return;
+            }
+        }
+
+        await AwaitFilledAsync(stop);
+        collector.Start();
+    }
+
     /// <summary>Opens the read gate once anti-entropy has filled this node from every alive peer it shares ranges with.</summary>
     private async Task AwaitFilledAsync(CancellationToken stop)
     {
@@ -113,11 +158,17 @@ internal sealed partial class TombstoneLifecycle(
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "The data set aside after a long absence is back: it answers reads again")]
+    private static partial void LogRestored(ILogger logger);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Anti-entropy has filled this node from every peer it shares ranges with: it answers reads again")]
     private static partial void LogFilled(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This node starts empty after a long absence, and anti-entropy is off: it answers reads at once, with only what hints and writes bring")]
     private static partial void LogNoAntiEntropy(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not take back the data set aside after a long absence; anti-entropy fills this node, and the next start tries again")]
+    private static partial void LogRestoreFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark the data directory alive")]
     private static partial void LogMarkFailed(ILogger logger, Exception error);

@@ -195,8 +195,8 @@ internal sealed class TestNode
         AntiEntropyCounters = new AntiEntropyCounters();
         AntiEntropy = new AntiEntropyService(Router, Exchange, antiEntropy, AntiEntropyCounters, TimeProvider.System, NullLogger<AntiEntropyService>.Instance);
         TombstoneCounters = new TombstoneCounters();
-        TombstoneHandler = new TombstoneHandler(Store, Store, TombstoneCounters);
-        Collector = new TombstoneCollector(Store, Store, Router, transport, cluster.Tombstones, TombstoneCounters, cluster.CollectorTime, NullLogger<TombstoneCollector>.Instance);
+        TombstoneHandler = new TombstoneHandler(Store, Store, TombstoneCounters, Collections, cluster.CollectorTime, Gate);
+        Collector = new TombstoneCollector(Store, Store, Router, transport, cluster.Tombstones, TombstoneCounters, cluster.CollectorTime, NullLogger<TombstoneCollector>.Instance, Collections);
     }
 
     public string Id { get; }
@@ -239,6 +239,8 @@ internal sealed class TestNode
     public TombstoneCollector Collector { get; }
 
     public ResyncGate Gate { get; } = new();
+
+    public MemoryCollectionLog Collections { get; } = new();
 }
 
 internal sealed class FixedMembership(MembershipView view) : IMembership
@@ -254,8 +256,15 @@ internal sealed class FixedMembership(MembershipView view) : IMembership
     }
 }
 
-internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport, IAntiEntropyTransport, ITombstoneTransport
+internal sealed class InMemoryPeerTransport(TestCluster cluster, string self) : IPeerTransport, IAntiEntropyTransport, ITombstoneTransport, ICollectionTransport
 {
+    public Task<DateTimeOffset?> LastCollectionAsync(Member target, CancellationToken cancellationToken)
+    {
+        var at = cluster.Reach(self, target.Id).TombstoneHandler.LastCollection;
+        cluster.AfterCall(target.Id);
+        return Task.FromResult(at);
+    }
+
     public async Task<IReadOnlyList<TombstoneState>> TombstonesAsync(Member target, bool collect, IReadOnlyList<KeyTombstone> entries, CancellationToken cancellationToken)
     {
         var wired = entries.Select(e => e with { Tombstone = TestCluster.Wire(e.Tombstone)! }).ToList();

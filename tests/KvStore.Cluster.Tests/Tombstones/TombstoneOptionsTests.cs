@@ -30,9 +30,11 @@ public sealed class TombstoneOptionsTests
             Grace = TimeSpan.FromSeconds(-1),
             PeerTimeout = TimeSpan.Zero,
             AliveMarkInterval = TimeSpan.FromMinutes(10),
+            AwayWaitForMembers = TimeSpan.FromSeconds(-1),
+            RestoreKeysPerSecond = -1,
         }.Validate(ReapAfter).ToList();
-        Assert.Equal(5, errors.Count);
-        foreach (var name in new[] { "Interval", "KeysPerPass", "Grace", "PeerTimeout", "AliveMarkInterval" })
+        Assert.Equal(7, errors.Count);
+        foreach (var name in new[] { "Interval", "KeysPerPass", "Grace", "PeerTimeout", "AliveMarkInterval", "AwayWaitForMembers", "RestoreKeysPerSecond" })
         {
             Assert.Contains(errors, e => e.StartsWith($"Tombstones:{name} ", StringComparison.Ordinal));
         }
