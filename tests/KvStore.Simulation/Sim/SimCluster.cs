@@ -195,7 +195,12 @@ internal sealed class SimCluster
         _incarnations[id] = _incarnations.GetValueOrDefault(id) + 1;
         _stores[id] = store;
         store.OnCollected = (key, tombstone) => Collections.Add(new Collection(id, key, tombstone));
-        var node = new SimNode(this, id, _incarnations[id], store, new SkewedTime(Loop.Time, _skews[id]), ViewFor(id));
+        // As a server does, the node starts routing with a view of itself alone and then learns
+        // the cluster: that routing change makes its handoff push what it holds to the keys'
+        // current owners (writes a crash kept it from handing over).
+        var alone = new MembershipView(id, [_members.First(m => m.Id == id) with { State = MemberState.Alive }], 0);
+        var node = new SimNode(this, id, _incarnations[id], store, new SkewedTime(Loop.Time, _skews[id]), alone);
+        node.Membership.Set(ViewFor(id));
         _live[id] = node;
         _started.Add(node);
         return node;
