@@ -41,7 +41,7 @@ internal sealed class SimNode
         var transport = new SimTransport(cluster, this);
         Coordinator = new Coordinator(Replica, store, Router, transport, replication, Counters, time, NullLogger<Coordinator>.Instance);
         Handler = new PeerHandler(Coordinator, Replica, store, Router);
-        Handoff = new HintedHandoff(store, Membership, transport, replication, Counters, time, NullLogger<HintedHandoff>.Instance);
+        Handoff = new HintedHandoff(store, Membership, transport, replication, Counters, time, NullLogger<HintedHandoff>.Instance, Router, Replica);
         AntiEntropyHandler = new AntiEntropyHandler(store);
         Exchange = new AntiEntropyExchange(Replica, store, transport, transport, antiEntropy, replication, time);
         TombstoneCounters = new TombstoneCounters();
