@@ -34,7 +34,7 @@ internal sealed record SimResult(
 /// the seed (partitions both ways and one way, loss, duplication, delay, crashes and restarts,
 /// amnesia, clock skew, a join and sometimes a leave); then every fault is healed, the cluster
 /// quiesces, ownership handoff, hints and anti-entropy run until a full round repairs nothing,
-/// every node runs two tombstone collection passes a grace apart, the cluster converges again, and
+/// every node runs three tombstone collection passes a grace apart, the cluster converges again, and
 /// the checker compares the history with the replicas.
 /// </summary>
 internal sealed class SimRun
