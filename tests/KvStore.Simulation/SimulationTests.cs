@@ -21,7 +21,7 @@ public sealed class SimulationTests
         var output = TestContext.Current.TestOutputHelper!;
         var wall = Stopwatch.StartNew();
         var failures = new List<string>();
-        long writes = 0, acknowledged = 0, events = 0, excused = 0;
+        long writes = 0, acknowledged = 0, events = 0, excused = 0, collected = 0, transfers = 0, collecting = 0;
         var stats = SimStats.Empty;
         foreach (var seed in seeds)
         {
@@ -39,6 +39,9 @@ public sealed class SimulationTests
             events += result.Events;
             stats += result.Stats;
             excused += result.Check.Excused;
+            collected += result.Collected;
+            transfers += result.Transfers;
+            collecting += result.Collected > 0 ? 1 : 0;
             output.WriteLine(result.Summary);
             if (seeds.Length == 1)
             {
@@ -57,6 +60,7 @@ public sealed class SimulationTests
 
         output.WriteLine(
             $"{seeds.Length} seeds: {writes} client writes ({acknowledged} acknowledged, {excused} at level ONE gone with their one copy), {events} events, " +
+            $"{collected} tombstones collected ({collecting} seeds collected some), {transfers} handoff transfers, " +
             $"{failures.Count} failed, wall time {wall.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(stats.ToString());
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));

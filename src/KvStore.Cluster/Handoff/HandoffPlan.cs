@@ -18,9 +18,11 @@ public sealed record OwedRanges(string Target, HashRanges Ranges);
 /// member declared dead stays on the ring but is skipped, so the next live node stands in for it
 /// (restoring N live copies); a member that left is off the ring, so its successor takes its place.</item>
 /// <item>each wanted owner that was not a replica before is a target;</item>
-/// <item>this node pushes if it is leaving (it may hold writes no one else has), or if it is the
-/// first replica of the old list that still serves. One pusher per stretch: the others would find
-/// the same keys and move them again.</item>
+/// <item>every replica of the old list pushes, not one chosen among them: replicas need not hold the
+/// same data when the ring changes (one may have come back empty after losing its disk, or missed
+/// writes that anti-entropy has not brought yet), and an acknowledged write on the only copy that
+/// did not push would be stranded on a node no longer asked for the key. The pushes overlap, but a
+/// push only moves keys whose hashes still differ, and merging a key twice changes nothing.</item>
 /// </list>
 /// A dead member that comes back needs nothing: it was a replica before, so it is no target, and
 /// hinted handoff and anti-entropy bring it up to date. Its stand-in keeps the copy it was given,
@@ -42,7 +44,6 @@ public static class HandoffPlan
     {
         var self = after.SelfId;
         var n = after.ReplicationFactor;
-        var leaving = after.Find(self)?.State == MemberState.Left;
         var old = before.Ring.Ranges(n);
 
         // The first N serving members of a walk lie within its first N + (members on the ring that
@@ -64,7 +65,7 @@ public static class HandoffPlan
             var a = old[i];
             var b = walks[j];
             var end = Math.Min(a.Interval.Last, b.Interval.Last);
-            foreach (var target in Targets(a, b.Replicas, self, leaving, n, after))
+            foreach (var target in Targets(a, b.Replicas, self, n, after))
             {
                 (owed.TryGetValue(target, out var list) ? list : owed[target] = []).Add(new HashInterval(start, end));
             }
@@ -89,15 +90,9 @@ public static class HandoffPlan
         return owed.Select(p => new OwedRanges(p.Key, HashRanges.Of(p.Value))).ToList();
     }
 
-    private static IEnumerable<string> Targets(RingRange old, IReadOnlyList<string> walk, string self, bool leaving, int n, RoutingTable after)
+    private static IEnumerable<string> Targets(RingRange old, IReadOnlyList<string> walk, string self, int n, RoutingTable after)
     {
         if (!old.Replicas.Contains(self))
-        {
-            yield break;
-        }
-
-        var pusher = leaving || old.Replicas.FirstOrDefault(r => Serves(after.Find(r))) == self;
-        if (!pusher)
         {
             yield break;
         }

@@ -160,8 +160,9 @@ internal sealed class RangePusher(
         catch (Exception)
         {
             // Let the pushes already started end before the attempt reports its failure, so none
-            // is still writing when a retry starts; the first failure is the one rethrown.
-            await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // is still writing when a retry starts; the first failure is the one rethrown. On the
+            // caller's context like the rest: SuppressThrowing alone would resume on the thread pool.
+            await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             throw;
         }
     }

@@ -1,4 +1,5 @@
 using KvStore.Cluster.Membership;
+using KvStore.Cluster.Routing;
 using KvStore.Core.Crdt;
 using KvStore.Core.Membership;
 using KvStore.Storage;
@@ -10,7 +11,10 @@ namespace KvStore.Cluster.Replication;
 /// <summary>
 /// Delivers held hints: on a timer, for every target that membership says is alive again, sends
 /// its hints (a bounded batch per round) and deletes each one the target acknowledged, unless it
-/// was merged with a newer write meanwhile (Dynamo's hinted handoff).
+/// was merged with a newer write meanwhile (Dynamo's hinted handoff). Hints for a member that left
+/// (or is gone from the view) can never be delivered: given the router and the local replica, they
+/// go to the key's current replicas instead, so none is left behind to hold the write alone or to
+/// keep the tombstone collector from ever collecting the key.
 /// </summary>
 public sealed partial class HintedHandoff(
     IHintStore hints,
@@ -19,7 +23,9 @@ public sealed partial class HintedHandoff(
     IOptions<ReplicationOptions> options,
     ClusterCounters counters,
     TimeProvider time,
-    ILogger<HintedHandoff> logger) : IAsyncDisposable
+    ILogger<HintedHandoff> logger,
+    Router? router = null,
+    LocalReplica? replica = null) : IAsyncDisposable
 {
     private readonly ReplicationOptions _options = options.Value;
     private readonly BackgroundLoop _loop = new();
@@ -63,6 +69,20 @@ public sealed partial class HintedHandoff(
         var delivered = 0;
         foreach (var (targetId, _) in counts)
         {
+            if (view.Find(targetId) is null or { State: MemberState.Left } && targetId != view.SelfId && router is not null && replica is not null)
+            {
+                try
+                {
+                    delivered += await RedirectAsync(targetId, router, replica, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogReplayFailed(logger, e);
+                }
+
+                continue;
+            }
+
             if (view.Find(targetId) is not { State: MemberState.Alive } target || target.Id == view.SelfId)
             {
                 continue;
@@ -139,6 +159,64 @@ public sealed partial class HintedHandoff(
 
         return delivered;
     }
+
+    /// <summary>
+    /// Hints for a member that left: each goes to every replica of its key on the current ring
+    /// (merged here when this node is one) and is deleted once all of them took it; a replica that
+    /// is not alive or does not answer keeps it for a later round.
+    /// </summary>
+    private async Task<int> RedirectAsync(string gone, Router router, LocalReplica replica, CancellationToken cancellationToken)
+    {
+        var delivered = 0;
+        foreach (var hint in hints.ReadHints(gone, _options.HintReplayBatch))
+        {
+            var table = router.Current;
+            var all = true;
+            foreach (var owner in table.PreferenceList(hint.Key))
+            {
+                if (owner.Id == table.SelfId)
+                {
+                    await replica.MergeAsync(hint.Key, hint.Object, cancellationToken);
+                    continue;
+                }
+
+                if (owner.State != MemberState.Alive)
+                {
+                    all = false;
+                    continue;
+                }
+
+                try
+                {
+                    using var timeout = new CancellationTokenSource(_options.PeerTimeout, time);
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                    await peers.MergeAsync(owner, hint.Key, hint.Object, null, deadline.Token);
+                }
+                catch (Exception e) when (e is PeerUnreachableException or MutationRejectedException or RequestRejectedException && !cancellationToken.IsCancellationRequested)
+                {
+                    counters.PeerFailure();
+                    LogTargetUnreachable(logger, owner.Id, e.Message);
+                    all = false;
+                }
+            }
+
+            if (all && await hints.DeleteHintAsync(gone, hint.Key, hint.Object, cancellationToken))
+            {
+                counters.HintDelivered();
+                delivered++;
+            }
+        }
+
+        if (delivered > 0)
+        {
+            LogRedirected(logger, delivered, gone);
+        }
+
+        return delivered;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} hints for {Target}, which left, to the keys' current replicas")]
+    private static partial void LogRedirected(ILogger logger, int count, string target);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} hints to {Target}")]
     private static partial void LogDelivered(ILogger logger, int count, string target);

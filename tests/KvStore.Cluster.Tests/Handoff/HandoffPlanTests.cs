@@ -31,7 +31,7 @@ public sealed class HandoffPlanTests
         HashRanges.Of(table.Ring.Ranges(3).Where(r => r.Replicas.Contains(node)).Select(r => r.Interval));
 
     [Fact]
-    public void A_joining_node_is_owed_exactly_the_ranges_it_now_replicates_each_by_one_old_replica()
+    public void A_joining_node_is_owed_exactly_the_ranges_it_now_replicates_each_by_every_old_replica()
     {
         var plans = Plans(Four, Alive(Four), Alive([.. Four, "n5"]));
 
@@ -39,8 +39,8 @@ public sealed class HandoffPlanTests
         var union = HashRanges.Of(plans.SelectMany(p => p.Owed.Ranges.Intervals));
         Assert.Equal(ReplicaRanges(Table("n1", Alive([.. Four, "n5"])), "n5"), union);
 
-        // One pusher per range: the senders' ranges do not overlap.
-        Assert.Equal(union.Fraction, plans.Sum(p => p.Owed.Ranges.Fraction), precision: 9);
+        // Every old replica pushes (they need not hold the same data): three senders per range.
+        Assert.Equal(3 * union.Fraction, plans.Sum(p => p.Owed.Ranges.Fraction), precision: 9);
     }
 
     [Fact]
@@ -61,14 +61,14 @@ public sealed class HandoffPlanTests
         Assert.Equal(ReplicaRanges(Table("n2", before), "n2").Fraction, owed.Sum(o => o.Ranges.Fraction), precision: 9);
         Assert.DoesNotContain(owed, o => o.Target == "n2");
 
-        // The survivors owe the same ranges between them, once each.
+        // The survivors owe the same ranges too: both other old replicas of each range push it.
         var survivors = Plans(["n1", "n3", "n4"], before, after);
         Assert.Equal(ReplicaRanges(Table("n2", before), "n2"), HashRanges.Of(survivors.SelectMany(p => p.Owed.Ranges.Intervals)));
-        Assert.Equal(ReplicaRanges(Table("n2", before), "n2").Fraction, survivors.Sum(p => p.Owed.Ranges.Fraction), precision: 9);
+        Assert.Equal(2 * ReplicaRanges(Table("n2", before), "n2").Fraction, survivors.Sum(p => p.Owed.Ranges.Fraction), precision: 9);
     }
 
     [Fact]
-    public void A_dead_members_ranges_go_to_the_next_live_node_from_one_survivor_each()
+    public void A_dead_members_ranges_go_to_the_next_live_node_from_both_survivors()
     {
         var before = Alive([.. Four, "n5"]);
         var after = With([.. Four, "n5"], "n3", MemberState.Dead);
@@ -76,7 +76,7 @@ public sealed class HandoffPlanTests
 
         var table = Table("n1", after);
         Assert.Equal(ReplicaRanges(table, "n3"), HashRanges.Of(plans.SelectMany(p => p.Owed.Ranges.Intervals)));
-        Assert.Equal(ReplicaRanges(table, "n3").Fraction, plans.Sum(p => p.Owed.Ranges.Fraction), precision: 9);
+        Assert.Equal(2 * ReplicaRanges(table, "n3").Fraction, plans.Sum(p => p.Owed.Ranges.Fraction), precision: 9);
         foreach (var (_, owed) in plans)
         {
             foreach (var interval in owed.Ranges.Intervals)

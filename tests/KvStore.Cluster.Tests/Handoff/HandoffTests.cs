@@ -48,7 +48,8 @@ public sealed class HandoffTests
         var expected = await LoadAsync(cluster, harness, keys);
         var loaded = clock.Elapsed;
 
-        // Join: n5 takes tokens; for every range it now replicates, the first old replica pushes to it.
+        // Join: n5 takes tokens; for every range it now replicates, the old replicas push to it (one
+        // after the other here, so the later ones find nothing left to send).
         var joined = cluster.AddNode("n5");
         harness.Attach(joined);
         Assert.True(await harness.RunAllAsync(Ct) > 0);

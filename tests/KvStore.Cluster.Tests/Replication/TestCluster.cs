@@ -189,7 +189,7 @@ internal sealed class TestNode
         var transport = new InMemoryPeerTransport(cluster, id);
         Coordinator = new Coordinator(Replica, Store, Router, transport, options, Counters, TimeProvider.System, NullLogger<Coordinator>.Instance);
         Handler = new PeerHandler(Coordinator, Replica, Store, Router);
-        Handoff = new HintedHandoff(Store, Membership, transport, options, Counters, TimeProvider.System, NullLogger<HintedHandoff>.Instance);
+        Handoff = new HintedHandoff(Store, Membership, transport, options, Counters, TimeProvider.System, NullLogger<HintedHandoff>.Instance, Router, Replica);
         AntiEntropyHandler = new AntiEntropyHandler(Store);
         Exchange = new AntiEntropyExchange(Replica, Store, transport, transport, antiEntropy, options, TimeProvider.System);
         AntiEntropyCounters = new AntiEntropyCounters();

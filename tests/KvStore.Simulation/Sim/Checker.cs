@@ -17,6 +17,8 @@ internal sealed record CheckResult(int Lost, int Resurrected, int Divergent, IRe
 /// <item>Resurrected: an element whose remove was acknowledged and which is present (elements are
 /// never re-added); a register write whose dot an acknowledged write's context covered (it was
 /// superseded) and which is still held.</item>
+/// <item>Resurrected after collection: a register value or set element whose dot a collected
+/// tombstone's clock covers, whatever the history says.</item>
 /// <item>Divergent: a key whose replicas (the preference list) hold different objects.</item>
 /// </list>
 /// A write (or remove) acknowledged at level ONE whose effect is missing after a node's data was
@@ -41,6 +43,7 @@ internal static class Checker
             }
 
             var final = objects.Aggregate((KvObject?)null, (a, b) => a is null ? b : b is null ? a : a.Merge(b));
+            resurrected += CheckCollected(cluster, keyOps.Key, key, final, findings);
             var ops = keyOps.ToList();
             if (ops[0].Kind is OpKind.Add or OpKind.Remove)
             {
@@ -55,6 +58,34 @@ internal static class Checker
         }
 
         return new CheckResult(lost, resurrected, divergent, findings, excused);
+    }
+
+    /// <summary>
+    /// A collected tombstone had seen every dot in its clock and held none of them: after the key
+    /// is gone, no replica may hold a register value or a set element with such a dot (new writes
+    /// get dots above every collected counter). Whether or not the delete was acknowledged.
+    /// </summary>
+    private static int CheckCollected(SimCluster cluster, string name, byte[] key, KvObject? final, List<string> findings)
+    {
+        if (final is null)
+        {
+            return 0;
+        }
+
+        var dots = final.Register is { } r
+            ? r.Entries.ToArray().Select(e => (Encoding.UTF8.GetString(e.Value.Span), e.Dot)).ToList()
+            : Enumerable.Range(0, final.Set!.Members.Length).SelectMany(i => final.Set.Members[i].Dots.Select(d => (Encoding.UTF8.GetString(final.Set.Members[i].Element), d))).ToList();
+        var count = 0;
+        foreach (var (value, dot) in dots)
+        {
+            if (cluster.Collections.FirstOrDefault(c => c.Key.AsSpan().SequenceEqual(key) && c.Tombstone.Clock.Contains(dot)) is { } collection)
+            {
+                count++;
+                findings.Add($"resurrected: {value} ({dot}) of {name} after {collection.Node} collected its tombstone (clock {collection.Tombstone.Clock})");
+            }
+        }
+
+        return count;
     }
 
     private static void CheckSet(OrSet? set, List<Op> ops, History history, List<string> findings, ref int lost, ref int resurrected, ref int excused)
@@ -110,8 +141,8 @@ internal static class Checker
             }
 
             var explained = winner is null
-                ? ops.Any(o => o.Kind == OpKind.Delete && o.Invoked > put.Invoked)
-                : ops.Any(o => o != put && o.Invoked > put.Invoked)
+                ? ops.Any(o => o.Kind == OpKind.Delete && o.InvokedAfter(put))
+                : ops.Any(o => o != put && o.InvokedAfter(put))
                   || (winnerOp is not null && !winnerOp.Precedes(put))
                   || (winnerOp is not null && !(put.Context?.Clock.Contains(winner.Value.Dot) ?? false));
             if (!explained && history.MayBeGoneWithOneCopy(put))

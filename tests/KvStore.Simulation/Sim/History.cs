@@ -33,7 +33,10 @@ internal sealed class Op(int id, OpKind kind, string key, string node, Consisten
     public CausalContext? Context { get; init; }
 
     /// <summary>When the client heard the outcome; null while pending or when it never heard.</summary>
-    public TimeSpan? Completed { get; set; }
+    public TimeSpan? Completed { get; private set; }
+
+    /// <summary>How many writes had been invoked when the client heard the outcome: orders it among invocations at the same virtual instant.</summary>
+    public int CompletedBefore { get; private set; }
 
     /// <summary>Acknowledged: the client was told the write succeeded.</summary>
     public bool Ok { get; set; }
@@ -41,7 +44,16 @@ internal sealed class Op(int id, OpKind kind, string key, string node, Consisten
     public string? Error { get; set; }
 
     /// <summary>This write ended, acknowledged or refused, before <paramref name="other"/> was invoked.</summary>
-    public bool Precedes(Op other) => Completed is { } done && done < other.Invoked;
+    public bool Precedes(Op other) => Completed is not null && CompletedBefore <= other.Id;
+
+    /// <summary>Ids are handed out in invocation order, so a later id was invoked later, even at the same virtual instant.</summary>
+    public bool InvokedAfter(Op other) => Id > other.Id;
+
+    public void Complete(TimeSpan now, int invokedSoFar)
+    {
+        Completed = now;
+        CompletedBefore = invokedSoFar;
+    }
 
     public override string ToString() =>
         $"#{Id} {Kind} {Key} [{string.Join(',', Items)}] via {Node} at {Level} invoked {Invoked.TotalMilliseconds:F0}ms " +

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using KvStore.Cluster;
 using KvStore.Cluster.AntiEntropy;
+using KvStore.Cluster.Handoff;
 using KvStore.Cluster.Membership;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.Causality;
 using KvStore.Core.Crdt;
 using KvStore.Core.Membership;
@@ -42,6 +44,21 @@ internal sealed class SimCluster
 
     public ReplicaOptions ReplicaOptions { get; } = new();
 
+    /// <summary>
+    /// Collection every 2 s; the grace must outlast any peer call still carrying an object older
+    /// than the tombstone: five simulated peer timeouts, as long as a client waits for an answer.
+    /// </summary>
+    public TombstoneOptions Tombstones { get; } = new() { Interval = TimeSpan.FromSeconds(2), Grace = TimeSpan.FromSeconds(5), PeerTimeout = TimeSpan.FromSeconds(1), KeysPerPass = 64 };
+
+    /// <summary>Ownership handoff; KVSIM_HANDOFF=0 turns it off, to see what it prevents.</summary>
+    public HandoffOptions Handoff { get; } = new()
+    {
+        Enabled = Environment.GetEnvironmentVariable("KVSIM_HANDOFF") != "0",
+        MaxBytesPerSecond = 0,
+        RetryDelay = TimeSpan.FromSeconds(1),
+        MaxFinishedShown = 1024,
+    };
+
     /// <summary>Each store's acknowledgement waits for the disk (Storage:Sync) when this returns true for its node.</summary>
     public Func<string, bool> SyncFor { get; set; } = _ => true;
 
@@ -60,6 +77,9 @@ internal sealed class SimCluster
 
     /// <summary>Every incarnation of every node started so far, for the run's totals.</summary>
     public IReadOnlyList<SimNode> Started => _started;
+
+    /// <summary>Every tombstone any store removed, in order: the checker makes sure nothing it had covered came back.</summary>
+    public List<Collection> Collections { get; } = [];
 
     /// <summary>Node processes that died so far.</summary>
     public int Crashes { get; private set; }
@@ -174,7 +194,13 @@ internal sealed class SimCluster
     {
         _incarnations[id] = _incarnations.GetValueOrDefault(id) + 1;
         _stores[id] = store;
-        var node = new SimNode(this, id, _incarnations[id], store, new SkewedTime(Loop.Time, _skews[id]), ViewFor(id));
+        store.OnCollected = (key, tombstone) => Collections.Add(new Collection(id, key, tombstone));
+        // As a server does, the node starts routing with a view of itself alone and then learns
+        // the cluster: that routing change makes its handoff push what it holds to the keys'
+        // current owners (writes a crash kept it from handing over).
+        var alone = new MembershipView(id, [_members.First(m => m.Id == id) with { State = MemberState.Alive }], 0);
+        var node = new SimNode(this, id, _incarnations[id], store, new SkewedTime(Loop.Time, _skews[id]), alone);
+        node.Membership.Set(ViewFor(id));
         _live[id] = node;
         _started.Add(node);
         return node;
@@ -201,3 +227,6 @@ internal sealed class SimCluster
 
     private TimeSpan Delay(TimeSpan max) => max * Random.NextDouble();
 }
+
+/// <summary>A tombstone that <paramref name="Node"/>'s store removed.</summary>
+internal sealed record Collection(string Node, byte[] Key, KvObject Tombstone);

@@ -137,7 +137,7 @@ internal sealed class SimLoop : SynchronizationContext
     {
         if (_thread != -1 && Environment.CurrentManagedThreadId != _thread)
         {
-            Escaped ??= $"'{what}' ran on thread {Environment.CurrentManagedThreadId}, not the simulation's thread {_thread}";
+            Escaped ??= $"'{what}' ran on thread {Environment.CurrentManagedThreadId}, not the simulation's thread {_thread}" + (Environment.GetEnvironmentVariable("KVSIM_STACK") is { Length: > 0 } ? Environment.StackTrace : "");
         }
     }
 

@@ -1,8 +1,10 @@
 using KvStore.Cluster;
 using KvStore.Cluster.AntiEntropy;
+using KvStore.Cluster.Handoff;
 using KvStore.Cluster.Membership;
 using KvStore.Cluster.Replication;
 using KvStore.Cluster.Routing;
+using KvStore.Cluster.Tombstones;
 using KvStore.Core.AntiEntropy;
 using KvStore.Core.Clock;
 using KvStore.Core.Crdt;
@@ -14,10 +16,12 @@ using Microsoft.Extensions.Options;
 namespace KvStore.Simulation.Sim;
 
 /// <summary>
-/// One incarnation of one node: the real replica, coordinator, peer handler, hinted handoff and
-/// anti-entropy exchange, wired to the simulated store, clock and network. Every service a node
-/// runs is built here and nowhere else, so a new one (a tombstone collector, ownership handoff) is
+/// One incarnation of one node: the real replica, coordinator, peer handler, hinted handoff,
+/// anti-entropy exchange, tombstone collector and ownership handoff, wired to the simulated store,
+/// clock and network. Every service a node runs is built here and nowhere else, so a new one is
 /// added to the simulation in one place. A crash ends the incarnation; a restart builds a new one.
+/// The simulator drives the periodic services itself (<see cref="SimRun"/>): none of their own
+/// timer loops is started.
 /// </summary>
 internal sealed class SimNode
 {
@@ -37,9 +41,13 @@ internal sealed class SimNode
         var transport = new SimTransport(cluster, this);
         Coordinator = new Coordinator(Replica, store, Router, transport, replication, Counters, time, NullLogger<Coordinator>.Instance);
         Handler = new PeerHandler(Coordinator, Replica, store, Router);
-        Handoff = new HintedHandoff(store, Membership, transport, replication, Counters, time, NullLogger<HintedHandoff>.Instance);
+        Handoff = new HintedHandoff(store, Membership, transport, replication, Counters, time, NullLogger<HintedHandoff>.Instance, Router, Replica);
         AntiEntropyHandler = new AntiEntropyHandler(store);
         Exchange = new AntiEntropyExchange(Replica, store, transport, transport, antiEntropy, replication, time);
+        TombstoneCounters = new TombstoneCounters();
+        TombstoneHandler = new TombstoneHandler(store, store, TombstoneCounters);
+        Collector = new TombstoneCollector(store, store, Router, transport, Options.Create(cluster.Tombstones), TombstoneCounters, time, NullLogger<TombstoneCollector>.Instance);
+        Ownership = new HandoffService(Router, Replica, store, transport, transport, Options.Create(cluster.Handoff), replication, time, NullLogger<HandoffService>.Instance);
     }
 
     public string Id { get; }
@@ -81,10 +89,30 @@ internal sealed class SimNode
 
     public AntiEntropyExchange Exchange { get; }
 
+    public TombstoneCounters TombstoneCounters { get; }
+
+    public TombstoneHandler TombstoneHandler { get; }
+
+    public TombstoneCollector Collector { get; }
+
+    /// <summary>Ownership handoff: reacts to this node's routing changes; the simulator runs its pending transfers.</summary>
+    public HandoffService Ownership { get; }
+
+    /// <summary>Keys this incarnation collected as their first replica.</summary>
+    public long Collected { get; set; }
+
+    /// <summary>Handoff transfers (attempts) this incarnation ran.</summary>
+    public long TransfersRun { get; set; }
+
     /// <summary>The hint replay or anti-entropy exchange this node runs now, if any: rounds do not overlap, as under their timers.</summary>
     public Task? Replaying { get; set; }
 
     public Task? Exchanging { get; set; }
+
+    /// <summary>The collection pass or the handoff transfers this node runs now, if any: they do not overlap either.</summary>
+    public Task? Collecting { get; set; }
+
+    public Task? Transferring { get; set; }
 
     public void Kill()
     {
@@ -92,6 +120,9 @@ internal sealed class SimNode
         Store.Kill();
         Router.Dispose();
         Died.TrySetResult();
+
+        // Its worker was never started: this only stops it listening to routing changes.
+        _ = Ownership.DisposeAsync();
     }
 }
 
@@ -115,8 +146,16 @@ internal sealed class SimMembership(MembershipView view) : IMembership
 }
 
 /// <summary>One node's end of the simulated network: every peer call becomes messages on <see cref="SimNetwork"/>.</summary>
-internal sealed class SimTransport(SimCluster cluster, SimNode self) : IPeerTransport, IAntiEntropyTransport
+internal sealed class SimTransport(SimCluster cluster, SimNode self) : IPeerTransport, IAntiEntropyTransport, ITombstoneTransport
 {
+    /// <summary>Both kinds are safe to repeat: a collect removes a key only while it still holds exactly the tombstone sent.</summary>
+    public Task<IReadOnlyList<TombstoneState>> TombstonesAsync(Member target, bool collect, IReadOnlyList<KeyTombstone> entries, CancellationToken cancellationToken)
+    {
+        var sent = entries.Select(e => e with { Tombstone = Wire(e.Tombstone)! }).ToList();
+        return Call(target, $"tombstones collect={collect} {string.Join(',', sent.Select(e => Text(e.Key)))}", true,
+            n => n.TombstoneHandler.HandleAsync(collect, sent, CancellationToken.None), cancellationToken);
+    }
+
     public Task<ulong[]> TreeNodesAsync(Member target, HashRanges ranges, int depth, IReadOnlyList<int> parents, CancellationToken cancellationToken) =>
         Call(target, $"tree {depth}", true, n => Task.FromResult(n.AntiEntropyHandler.TreeNodes(ranges, depth, [.. parents])), cancellationToken);
 

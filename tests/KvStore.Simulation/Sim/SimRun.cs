@@ -17,13 +17,15 @@ internal sealed record SimResult(
     TimeSpan Virtual,
     TimeSpan Wall,
     IReadOnlyList<string> Faults,
-    SimStats Stats)
+    SimStats Stats,
+    long Collected = 0,
+    long Transfers = 0)
 {
     public bool Passed => Error is null && Converged && Check.Lost == 0 && Check.Resurrected == 0 && Check.Divergent == 0;
 
     public string Summary =>
         $"seed {Seed}: {Writes} writes ({Acknowledged} acknowledged), lost {Check.Lost}, resurrected {Check.Resurrected}, divergent {Check.Divergent}, " +
-        $"{Check.Excused} level-ONE writes gone with their one copy, " +
+        $"{Check.Excused} level-ONE writes gone with their one copy, {Collected} tombstones collected, {Transfers} handoff transfers, " +
         $"converged {Converged}, {Events} events, trace {TraceHash:x16}, {Virtual.TotalSeconds:F1} s virtual, {Wall.TotalMilliseconds:F0} ms wall";
 }
 
@@ -31,8 +33,9 @@ internal sealed record SimResult(
 /// One seeded run: a cluster of four nodes under a client workload while faults are scheduled from
 /// the seed (partitions both ways and one way, loss, duplication, delay, crashes and restarts,
 /// amnesia, clock skew, a join and sometimes a leave); then every fault is healed, the cluster
-/// quiesces, hints and anti-entropy run until a full round repairs nothing, and the checker
-/// compares the history with the replicas.
+/// quiesces, ownership handoff, hints and anti-entropy run until a full round repairs nothing,
+/// every node runs three tombstone collection passes a grace apart, the cluster converges again, and
+/// the checker compares the history with the replicas.
 /// </summary>
 internal sealed class SimRun
 {
@@ -92,7 +95,9 @@ internal sealed class SimRun
             }
             else
             {
-                converged = Converge();
+                // Collection after healing makes sure the deleted keys left at the end are collected,
+                // then a second convergence gives anything collected wrongly a chance to come back.
+                converged = Converge() && Collect() && Converge();
                 check = Checker.Check(_cluster, _history);
             }
 
@@ -108,7 +113,8 @@ internal sealed class SimRun
 
         return new SimResult(
             _seed, check, converged, error, _loop.TraceHash, Digest(), _history.Ops.Count, _history.Ops.Count(o => o.Ok),
-            _loop.Events, _loop.Now, wall.Elapsed, _faults, SimStats.Of(_cluster, _history));
+            _loop.Events, _loop.Now, wall.Elapsed, _faults, SimStats.Of(_cluster, _history),
+            _cluster.Started.Sum(n => n.Collected), _cluster.Started.Sum(n => n.TransfersRun));
     }
 
     private void Setup()
@@ -245,7 +251,11 @@ internal sealed class SimRun
         });
     }
 
-    /// <summary>Each node's timers: hint replay, anti-entropy with a random peer, and the disk write-back of unsynced stores.</summary>
+    /// <summary>
+    /// Each node's timers: hint replay, anti-entropy with a random peer, tombstone collection,
+    /// ownership handoff (its worker wakes on a routing change; here a short tick runs what is
+    /// pending, failed transfers once their retry is due) and the disk write-back of unsynced stores.
+    /// </summary>
     private void StartBackground()
     {
         foreach (var node in _cluster.Running.ToList())
@@ -271,6 +281,20 @@ internal sealed class SimRun
             {
                 var peer = shared.Keys.Order(StringComparer.Ordinal).ElementAt(_random.Next(shared.Count));
                 node.Exchanging = node.Exchange.RunAsync(node.Router.Current.Find(peer)!, shared[peer], CancellationToken.None);
+            }
+        });
+        Every(node, _cluster.Tombstones.Interval, () =>
+        {
+            if (node.Collecting is null or { IsCompleted: true })
+            {
+                node.Collecting = Count(node.Collector.RunPassAsync(CancellationToken.None), p => node.Collected += p.Collected);
+            }
+        });
+        Every(node, TimeSpan.FromMilliseconds(250), () =>
+        {
+            if (node.Transferring is null or { IsCompleted: true } && !node.Ownership.IsIdle)
+            {
+                node.Transferring = Count(node.Ownership.RunPendingAsync(CancellationToken.None), n => node.TransfersRun += n);
             }
         });
         Every(node, TimeSpan.FromSeconds(1), node.Store.Flush);
@@ -326,16 +350,25 @@ internal sealed class SimRun
     /// <summary>Runs until no client waits, no call is in flight and no background round runs.</summary>
     private bool Quiesce(Workload? workload = null) => _loop.Run(
         () => (workload is null || workload.Busy == 0) && _cluster.Network.InFlight == 0 && _loop.PendingWork == 0 &&
-              _cluster.Running.All(n => n.Replaying is null or { IsCompleted: true } && n.Exchanging is null or { IsCompleted: true } && n.Coordinator.Pending == 0),
+              _cluster.Running.All(n => n.Replaying is null or { IsCompleted: true } && n.Exchanging is null or { IsCompleted: true } && n.Coordinator.Pending == 0 &&
+                                        n.Collecting is null or { IsCompleted: true } && n.Transferring is null or { IsCompleted: true }),
         _loop.Now + TimeSpan.FromMinutes(10));
 
-    /// <summary>Delivers hints and runs anti-entropy between every pair of replicas until a whole round repairs nothing.</summary>
+    /// <summary>
+    /// Finishes ownership handoff, delivers hints and runs anti-entropy between every pair of
+    /// replicas until a whole round repairs nothing and moves nothing.
+    /// </summary>
     private bool Converge()
     {
         for (var round = 0; round < MaxHealRounds; round++)
         {
             _cluster.Settle();
             var work = 0;
+            if (!FinishTransfers(n => work += n))
+            {
+                return false;
+            }
+
             foreach (var node in _cluster.Running.ToList())
             {
                 // Started from a loop event: async work begun outside the loop would resume elsewhere.
@@ -369,6 +402,77 @@ internal sealed class SimRun
         }
 
         return false;
+    }
+
+    /// <summary>Runs every node's pending transfers until none is left, waiting out retry delays in virtual time.</summary>
+    private bool FinishTransfers(Action<int> ran)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var busy = _cluster.Running.Where(n => !n.Ownership.IsIdle).ToList();
+            if (busy.Count == 0)
+            {
+                return true;
+            }
+
+            foreach (var node in busy)
+            {
+                _loop.At(TimeSpan.Zero, () => node.Transferring = Count(node.Ownership.RunPendingAsync(CancellationToken.None), n =>
+                {
+                    node.TransfersRun += n;
+                    ran(n);
+                }));
+            }
+
+            if (!Quiesce())
+            {
+                return false;
+            }
+
+            // A transfer that failed during the faults is retried only once its delay has passed.
+            if (_cluster.Running.Any(n => !n.Ownership.IsIdle))
+            {
+                Wait(_cluster.Handoff.RetryDelay);
+            }
+        }
+
+        _loop.Trace("handoff did not finish: " + string.Join("; ", _cluster.Running.SelectMany(n => n.Ownership.Transfers.Where(t => t.State is not (Cluster.Handoff.TransferState.Done or Cluster.Handoff.TransferState.Abandoned)).Select(t => $"{n.Id}->{t.Target} {t.State} {t.Error}"))));
+        return false;
+    }
+
+    /// <summary>
+    /// Three collection passes on every node, a grace apart: a pass whose predecessor (maybe from
+    /// before healing) found keys stable collects those once the grace is over, and only then
+    /// checks the next ones, which the following pass collects.
+    /// </summary>
+    private bool Collect()
+    {
+        for (var pass = 0; pass < 3; pass++)
+        {
+            foreach (var node in _cluster.Running.ToList())
+            {
+                _loop.At(TimeSpan.Zero, () => node.Collecting = Count(node.Collector.RunPassAsync(CancellationToken.None), p => node.Collected += p.Collected));
+                if (!Quiesce())
+                {
+                    return false;
+                }
+            }
+
+            if (pass < 2)
+            {
+                Wait(_cluster.Tombstones.Grace);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Lets virtual time pass (the loop does not move its clock past its last event on its own).</summary>
+    private void Wait(TimeSpan span)
+    {
+        var end = _loop.Now + span;
+        _loop.At(span, () => { });
+        _loop.Run(() => false, end);
     }
 
     private static async Task Count<T>(Task<T> task, Action<T> add) => add(await task);

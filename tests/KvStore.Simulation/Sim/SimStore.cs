@@ -108,6 +108,9 @@ internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
 
     public ulong CollectedCounter { get; private set; }
 
+    /// <summary>Told of every tombstone this store removed, for the checker.</summary>
+    public Action<byte[], KvObject>? OnCollected { get; set; }
+
     public Task<bool> CollectAsync(byte[] key, KvObject tombstone, CancellationToken cancellationToken = default)
     {
         if (tombstone.IsLive)
@@ -129,6 +132,7 @@ internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
             _tree.Xor(Segments.Of(entry!.Position), entry.Hash);
             CollectedCounter = Math.Max(CollectedCounter, current.Clock[Actor]);
             Written();
+            OnCollected?.Invoke(key, current);
             return Task.FromResult(true);
         }
         catch (Exception e)

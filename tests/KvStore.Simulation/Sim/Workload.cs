@@ -10,7 +10,9 @@ namespace KvStore.Simulation.Sim;
 /// Seeded clients: each runs one operation at a time through a random node, until the workload
 /// ends. Sets get adds of unique elements and removes of elements a read just returned (with that
 /// read's context); registers get puts of unique values and deletes, each after a read whose
-/// context it sends back, so the history says what every write could have seen.
+/// context it sends back, so the history says what every write could have seen. One operation in
+/// eight instead writes a new key and deletes it, and one set remove in three empties the set, so
+/// tombstones are there to collect.
 /// </summary>
 internal sealed class Workload(SimCluster cluster, History history, IReadOnlyList<string> nodes)
 {
@@ -67,6 +69,12 @@ internal sealed class Workload(SimCluster cluster, History history, IReadOnlyLis
 
     private async Task OneAsync()
     {
+        if (Random.Next(8) == 0)
+        {
+            await ShortLivedAsync();
+            return;
+        }
+
         var set = Random.Next(2) == 0;
         var key = set ? $"s{Random.Next(SetKeys)}" : $"r{Random.Next(RegisterKeys)}";
         var k = Encoding.UTF8.GetBytes(key);
@@ -78,7 +86,10 @@ internal sealed class Workload(SimCluster cluster, History history, IReadOnlyLis
             case (true, _):
                 if (await ReadAsync(k) is { Set: { Count: > 0 } s } read)
                 {
-                    var pick = Enumerable.Range(0, s.Count).Where(_ => Random.Next(3) == 0).DefaultIfEmpty(Random.Next(s.Count)).ToList();
+                    // One remove in three takes every element read, emptying the set: a tombstone to collect.
+                    var pick = Random.Next(3) == 0
+                        ? Enumerable.Range(0, s.Count).ToList()
+                        : Enumerable.Range(0, s.Count).Where(_ => Random.Next(3) == 0).DefaultIfEmpty(Random.Next(s.Count)).ToList();
                     var elements = pick.Select(i => s.Members[i].Element).ToList();
                     await WriteAsync(OpKind.Remove, key, elements.Select(e => Encoding.UTF8.GetString(e)).ToList(), read.Context, new Mutation.SetRemove(elements, read.Context));
                 }
@@ -99,6 +110,21 @@ internal sealed class Workload(SimCluster cluster, History history, IReadOnlyLis
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A key written once and deleted after a read: tombstones the collector can take during the run
+    /// (most shared keys end live, and a join leaves stray copies of older ones that block collection).
+    /// </summary>
+    private async Task ShortLivedAsync()
+    {
+        var key = $"d{++_unique}";
+        var k = Encoding.UTF8.GetBytes(key);
+        await WriteAsync(OpKind.Put, key, [$"v{_unique}"], null, new Mutation.Put(Encoding.UTF8.GetBytes($"v{_unique}"), null));
+        if (await ReadAsync(k) is { } current)
+        {
+            await WriteAsync(OpKind.Delete, key, [], current.Context, new Mutation.Delete(current.Context));
         }
     }
 
@@ -126,7 +152,7 @@ internal sealed class Workload(SimCluster cluster, History history, IReadOnlyLis
         {
             await InvokeAsync(node, (c, ct) => c.WriteAsync(Encoding.UTF8.GetBytes(key), mutation, level, ct));
             op.Ok = true;
-            op.Completed = Loop.Now;
+            op.Complete(Loop.Now, history.Ops.Count);
         }
         catch (NoAnswerException e)
         {
@@ -135,7 +161,7 @@ internal sealed class Workload(SimCluster cluster, History history, IReadOnlyLis
         catch (Exception e) when (Expected(e))
         {
             op.Error = e.GetType().Name + ": " + e.Message;
-            op.Completed = Loop.Now;
+            op.Complete(Loop.Now, history.Ops.Count);
         }
 
         Loop.Trace($"outcome {op}");
