@@ -84,6 +84,9 @@ internal sealed class SimCluster
     /// <summary>Node processes that died so far.</summary>
     public int Crashes { get; private set; }
 
+    /// <summary>Crashes that took the machine of a node without Storage:Sync down: its unflushed writes were lost and it came back under a new epoch.</summary>
+    public int PowerLosses { get; private set; }
+
     public SimNode? Live(string id) => _live.GetValueOrDefault(id);
 
     public SimNode this[string id] => _live[id] ?? throw new InvalidOperationException($"{id} is down");
@@ -120,9 +123,13 @@ internal sealed class SimCluster
         var node = this[id];
         Loop.Trace($"crash {id} powerLoss={powerLoss}");
         Crashes++;
+        if (powerLoss && !node.Store.Sync)
+        {
+            PowerLosses++;
+        }
         node.Kill();
         _live[id] = null;
-        _stores[id] = SimStore.Reopen(node.Store, powerLoss);
+        _stores[id] = SimStore.Reopen(node.Store, powerLoss, NewEpoch());
         Loop.At(Delay(TimeSpan.FromSeconds(2)), () =>
         {
             if (Live(id) is null && StateOf(id) == MemberState.Alive)
@@ -185,10 +192,11 @@ internal sealed class SimCluster
 
     private SimStore NewStore(string id)
     {
-        // The epoch comes from the seeded random, so a replay mints the same actors.
-        var epoch = (ulong)Random.NextInt64(1, long.MaxValue);
-        return new SimStore(new ActorId(id, epoch), SyncFor(id), 1000);
+        return new SimStore(new ActorId(id, NewEpoch()), SyncFor(id), 1000);
     }
+
+    // Epochs come from the seeded random, so a replay mints the same actors.
+    private ulong NewEpoch() => (ulong)Random.NextInt64(1, long.MaxValue);
 
     private SimNode Start(string id, SimStore store)
     {

@@ -54,8 +54,6 @@ internal sealed class SimRun
     private readonly List<string> _faults = [];
     private bool _healing;
 
-    private static bool PowerLoss => Environment.GetEnvironmentVariable("KVSIM_POWERLOSS") == "1";
-
     public SimRun(int seed)
     {
         _seed = seed;
@@ -147,7 +145,7 @@ internal sealed class SimRun
     /// <summary>Schedules the faults of this seed; every seed mixes partitions, crashes, amnesia, skew and churn.</summary>
     private void PlanFaults()
     {
-        // Data is destroyed (amnesia, a leave without handoff) on one node only: with W=2 an
+        // Data is destroyed (amnesia, a power loss without Sync, a leave) on one node only: with W=2 an
         // acknowledged write lives on two nodes, and losing two copies before they spread loses it
         // in any system.
         var victim = _nodes[_random.Next(_nodes.Count)];
@@ -172,7 +170,10 @@ internal sealed class SimRun
         {
             var node = _nodes[_random.Next(_nodes.Count)];
             var down = Uniform(1, 5);
-            At(Uniform(0, 15), $"crash {node} for {down.TotalSeconds:F1}s", () => CrashFor(node, down, amnesia: false));
+            // A power loss destroys a node's unflushed writes unless it runs with Storage:Sync, so
+            // of the nodes without Sync only the victim, whose data this seed may destroy, loses power.
+            var powerLoss = _random.Next(2) == 0 && (node == victim || _cluster.StoreOf(node).Sync);
+            At(Uniform(0, 15), $"{(powerLoss ? "power loss" : "crash")} {node} for {down.TotalSeconds:F1}s", () => CrashFor(node, down, amnesia: false, powerLoss));
         }
 
         var forget = Uniform(1, 4);
@@ -231,16 +232,15 @@ internal sealed class SimRun
         });
     }
 
-    private void CrashFor(string node, TimeSpan down, bool amnesia)
+    /// <param name="powerLoss">The machine goes down too: a node without Storage:Sync loses its unflushed writes.</param>
+    private void CrashFor(string node, TimeSpan down, bool amnesia, bool powerLoss = false)
     {
         if (_cluster.Live(node) is null || _healing)
         {
             return;
         }
 
-        // KVSIM_POWERLOSS=1: a crash of a node without Storage:Sync takes the machine down too,
-        // losing its unflushed writes. Not in the default mix: see "Known limits" in docs/SIMULATION.md.
-        _cluster.Crash(node, powerLoss: PowerLoss && !amnesia && !_cluster.StoreOf(node).Sync);
+        _cluster.Crash(node, powerLoss: powerLoss && !amnesia);
         _loop.At(down, () =>
         {
             if (_cluster.Live(node) is null && _cluster.StateOf(node) != Core.Membership.MemberState.Left)

@@ -5,6 +5,7 @@ internal sealed record SimStats(
     long Dropped,
     long Crashes,
     long Amnesias,
+    long PowerLosses,
     long Forwarded,
     long HintsHandedOff,
     long HintsStoredLocally,
@@ -14,7 +15,7 @@ internal sealed record SimStats(
     long DriftRefusals,
     long Unanswered)
 {
-    public static SimStats Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static SimStats Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public static SimStats Of(SimCluster cluster, History history)
     {
@@ -23,6 +24,7 @@ internal sealed record SimStats(
             cluster.Network.Dropped,
             cluster.Crashes,
             nodes.Count(n => n.Amnesiac),
+            cluster.PowerLosses,
             nodes.Sum(n => n.Counters.Forwarded),
             nodes.Sum(n => n.Counters.HintsHandedOff),
             nodes.Sum(n => n.Counters.HintsStoredLocally),
@@ -34,12 +36,12 @@ internal sealed record SimStats(
     }
 
     public static SimStats operator +(SimStats a, SimStats b) => new(
-        a.Dropped + b.Dropped, a.Crashes + b.Crashes, a.Amnesias + b.Amnesias, a.Forwarded + b.Forwarded,
+        a.Dropped + b.Dropped, a.Crashes + b.Crashes, a.Amnesias + b.Amnesias, a.PowerLosses + b.PowerLosses, a.Forwarded + b.Forwarded,
         a.HintsHandedOff + b.HintsHandedOff, a.HintsStoredLocally + b.HintsStoredLocally, a.HintsDelivered + b.HintsDelivered,
         a.ReadRepairs + b.ReadRepairs, a.PeerFailures + b.PeerFailures, a.DriftRefusals + b.DriftRefusals, a.Unanswered + b.Unanswered);
 
     public override string ToString() =>
-        $"{Dropped} messages dropped, {Crashes} crashes ({Amnesias} with amnesia), {Forwarded} writes forwarded, " +
+        $"{Dropped} messages dropped, {Crashes} crashes ({Amnesias} with amnesia, {PowerLosses} power losses of unsynced nodes), {Forwarded} writes forwarded, " +
         $"{HintsHandedOff} hints handed off and {HintsStoredLocally} kept locally, {HintsDelivered} delivered, {ReadRepairs} read repairs, " +
         $"{PeerFailures} failed peer calls, {DriftRefusals} drift refusals, {Unanswered} writes without an answer";
 }

@@ -50,11 +50,22 @@ internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
     public IReadOnlyDictionary<string, int> HintCounts =>
         _hints.Where(p => p.Value.Count > 0).ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal);
 
-    /// <summary>A new incarnation of a node whose process died: it reads back what its disk kept.</summary>
-    public static SimStore Reopen(SimStore dead, bool powerLoss)
+    /// <summary>
+    /// A new incarnation of a node whose process died: it reads back what its disk kept. After a
+    /// power loss without Sync the store was left open on an earlier boot and may have lost
+    /// acknowledged writes, so, as <see cref="RocksObjectStore"/> does, it continues under
+    /// <paramref name="newEpoch"/>; a process crash, or any crash with Sync, keeps the epoch.
+    /// </summary>
+    public static SimStore Reopen(SimStore dead, bool powerLoss, ulong newEpoch = 0)
     {
         var state = powerLoss ? dead._flushed : Snapshot(dead);
-        var store = new SimStore(dead.Actor, dead.Sync, dead.MaxHintsPerTarget);
+        var renew = powerLoss && !dead.Sync;
+        if (renew && newEpoch == 0)
+        {
+            throw new ArgumentException("a power loss without Sync needs the new epoch", nameof(newEpoch));
+        }
+
+        var store = new SimStore(renew ? dead.Actor with { Epoch = newEpoch } : dead.Actor, dead.Sync, dead.MaxHintsPerTarget);
         foreach (var (key, obj) in state.Objects)
         {
             store.Put(key, obj);
