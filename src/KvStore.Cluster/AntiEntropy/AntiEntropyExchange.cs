@@ -307,25 +307,4 @@ public sealed class AntiEntropyExchange
 
         private PeerDeadline Deadline(CancellationToken cancellationToken) => new(owner._peerTimeout, owner._time, cancellationToken);
     }
-
-    /// <summary>Ends one peer call after the peer timeout, on the injected clock, or when the exchange is cancelled.</summary>
-    private sealed class PeerDeadline : IDisposable
-    {
-        private readonly CancellationTokenSource _timeout;
-        private readonly CancellationTokenSource _linked;
-
-        public PeerDeadline(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-        {
-            _timeout = new CancellationTokenSource(timeout, time);
-            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
-        }
-
-        public CancellationToken Token => _linked.Token;
-
-        public void Dispose()
-        {
-            _linked.Dispose();
-            _timeout.Dispose();
-        }
-    }
 }

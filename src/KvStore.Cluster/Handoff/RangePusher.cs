@@ -196,26 +196,5 @@ internal sealed class RangePusher(
         return rate.SpendAsync(bytes, cancellationToken);
     }
 
-    private Deadline Deadline(CancellationToken cancellationToken) => new(peerTimeout, time, cancellationToken);
-}
-
-/// <summary>Ends one peer call after the peer timeout, on the injected clock, or when the transfer is cancelled.</summary>
-internal sealed class Deadline : IDisposable
-{
-    private readonly CancellationTokenSource _timeout;
-    private readonly CancellationTokenSource _linked;
-
-    public Deadline(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        _timeout = new CancellationTokenSource(timeout, time);
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
-    }
-
-    public CancellationToken Token => _linked.Token;
-
-    public void Dispose()
-    {
-        _linked.Dispose();
-        _timeout.Dispose();
-    }
+    private PeerDeadline Deadline(CancellationToken cancellationToken) => new(peerTimeout, time, cancellationToken);
 }

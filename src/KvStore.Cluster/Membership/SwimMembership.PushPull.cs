@@ -123,9 +123,8 @@ public sealed partial class SwimMembership
         byte[] reply;
         try
         {
-            using var timeout = new CancellationTokenSource(_options.PushPullTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-            reply = await _channel.ExchangeAsync(address, request, linked.Token).ConfigureAwait(false);
+            using var deadline = new PeerDeadline(_options.PushPullTimeout, _time, ct);
+            reply = await _channel.ExchangeAsync(address, request, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

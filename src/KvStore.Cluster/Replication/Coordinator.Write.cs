@@ -35,8 +35,7 @@ public sealed partial class Coordinator
             try
             {
                 counters.Forward();
-                using var timeout = PeerDeadline(ForwardTimeoutFactor);
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                using var deadline = new PeerDeadline(_options.PeerTimeout * ForwardTimeoutFactor, time, cancellationToken);
                 return await peers.CoordinateAsync(target, key, mutation, level, deadline.Token);
             }
             catch (PeerUnreachableException e) when (e.NotDelivered && !cancellationToken.IsCancellationRequested)

@@ -63,8 +63,8 @@ public sealed partial class Coordinator(
 
     private void Release() => Interlocked.Decrement(ref _pending);
 
-    /// <summary>A token that ends one peer call after <see cref="ReplicationOptions.PeerTimeout"/> times <paramref name="factor"/>.</summary>
-    private CancellationTokenSource PeerDeadline(int factor = 1) => new(_options.PeerTimeout * factor, time);
+    /// <summary>A token that ends one peer call after <see cref="ReplicationOptions.PeerTimeout"/>.</summary>
+    private CancellationTokenSource PeerDeadline() => new(_options.PeerTimeout, time);
 
     /// <summary>Runs the rest of a request in the background; the slot is released when it ends, and nothing it throws is lost silently.</summary>
     private void FinishInBackground(Task work, string what)

@@ -119,9 +119,7 @@ public sealed partial class HintedHandoff(
             _cursors[target.Id] = hint.Key;
             try
             {
-                // On the injected clock, like every other peer deadline, so a fake clock governs it too.
-                using var timeout = new CancellationTokenSource(_options.PeerTimeout, time);
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                using var deadline = new PeerDeadline(_options.PeerTimeout, time, cancellationToken);
                 await peers.MergeAsync(target, hint.Key, hint.Object, null, deadline.Token);
             }
             catch (PeerUnreachableException e) when (!cancellationToken.IsCancellationRequested)
@@ -188,8 +186,7 @@ public sealed partial class HintedHandoff(
 
                 try
                 {
-                    using var timeout = new CancellationTokenSource(_options.PeerTimeout, time);
-                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                    using var deadline = new PeerDeadline(_options.PeerTimeout, time, cancellationToken);
                     await peers.MergeAsync(owner, hint.Key, hint.Object, null, deadline.Token);
                 }
                 catch (Exception e) when (e is PeerUnreachableException or MutationRejectedException or RequestRejectedException && !cancellationToken.IsCancellationRequested)

@@ -131,8 +131,7 @@ public sealed partial class AwayRestore(
 
     private async Task<(string Id, bool Answered, DateTimeOffset? At)> AskAsync(Member member, CancellationToken stop)
     {
-        using var timeout = new CancellationTokenSource(options.PeerTimeout, time);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        using var deadline = new PeerDeadline(options.PeerTimeout, time, stop);
         try
         {
             return (member.Id, true, await peers.LastCollectionAsync(member, deadline.Token));

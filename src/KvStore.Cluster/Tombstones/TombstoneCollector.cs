@@ -230,8 +230,7 @@ public sealed partial class TombstoneCollector(
 
     private async Task<IReadOnlyList<TombstoneState>> CallAsync(Member target, bool collect, IReadOnlyList<KeyTombstone> entries, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.PeerTimeout, time);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var deadline = new PeerDeadline(_options.PeerTimeout, time, cancellationToken);
         try
         {
             var states = await peers.TombstonesAsync(target, collect, entries, deadline.Token);
