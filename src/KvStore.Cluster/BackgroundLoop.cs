@@ -1,8 +1,8 @@
 namespace KvStore.Cluster;
 
 /// <summary>
-/// A node's background loop (hint delivery, anti-entropy): started once, stopped by cancelling
-/// it and waiting for it to end, at most once.
+/// A node's background loop (hint delivery, anti-entropy, tombstone collection): started once,
+/// stopped by cancelling it and waiting for it to end, at most once.
 /// </summary>
 internal sealed class BackgroundLoop : IAsyncDisposable
 {
@@ -12,6 +12,28 @@ internal sealed class BackgroundLoop : IAsyncDisposable
 
     /// <summary>Starts <paramref name="run"/> with the token that stops it; a second call does nothing.</summary>
     public void Start(Func<CancellationToken, Task> run) => _loop ??= run(_stop.Token);
+
+    /// <summary>
+    /// Starts running <paramref name="pass"/> once every <paramref name="interval"/> of
+    /// <paramref name="time"/>, one pass at a time; a pass that throws is reported to
+    /// <paramref name="failed"/> and the next tick runs the next one.
+    /// </summary>
+    public void StartPeriodic(TimeSpan interval, TimeProvider time, Func<CancellationToken, Task> pass, Action<Exception> failed) =>
+        Start(async stop =>
+        {
+            using var timer = new PeriodicTimer(interval, time);
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                try
+                {
+                    await pass(stop);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failed(e);
+                }
+            }
+        });
 
     public async ValueTask DisposeAsync()
     {

@@ -33,25 +33,9 @@ public sealed partial class HintedHandoff(
     // Where the next round resumes per target; one entry per target with hints, which the hint store bounds.
     private readonly Dictionary<string, byte[]> _cursors = new(StringComparer.Ordinal);
 
-    public void Start() => _loop.Start(RunAsync);
+    public void Start() => _loop.StartPeriodic(_options.HintReplayInterval, time, ReplayOnceAsync, e => LogReplayFailed(logger, e));
 
     public ValueTask DisposeAsync() => _loop.DisposeAsync();
-
-    private async Task RunAsync(CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(_options.HintReplayInterval, time);
-        while (await timer.WaitForNextTickAsync(stop))
-        {
-            try
-            {
-                await ReplayOnceAsync(stop);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogReplayFailed(logger, e);
-            }
-        }
-    }
 
     /// <summary>
     /// One round: up to a batch of hints to each target that is alive. Returns the number

@@ -58,27 +58,11 @@ public sealed partial class TombstoneCollector(
     {
         if (_options.Enabled)
         {
-            _loop.Start(RunAsync);
+            _loop.StartPeriodic(_options.Interval, time, RunPassAsync, e => LogPassFailed(logger, e));
         }
     }
 
     public ValueTask DisposeAsync() => _loop.DisposeAsync();
-
-    private async Task RunAsync(CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(_options.Interval, time);
-        while (await timer.WaitForNextTickAsync(stop))
-        {
-            try
-            {
-                await RunPassAsync(stop);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPassFailed(logger, e);
-            }
-        }
-    }
 
     /// <summary>One pass (see the remarks). Passes must not overlap (the timer loop runs one at a time).</summary>
     public async Task<CollectionPass> RunPassAsync(CancellationToken cancellationToken)
