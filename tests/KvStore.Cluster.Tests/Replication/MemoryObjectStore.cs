@@ -4,6 +4,7 @@ using KvStore.Core.Crdt;
 using KvStore.Core.Ring;
 using KvStore.Core.Serialization;
 using KvStore.Storage;
+using KvStore.Testing.Memory;
 
 namespace KvStore.Cluster.Tests.Replication;
 
@@ -15,9 +16,7 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
 {
     private readonly Lock _lock = new();
     private readonly SortedDictionary<byte[], KvObject> _objects = new(ByteOrder.Instance);
-    private readonly Dictionary<byte[], KeyHash> _hashes = new(ByteOrder.Instance);
-    private readonly SortedSet<KeyHash> _index = new(RingOrder.Instance);
-    private readonly SegmentLeaves _tree = new();
+    private readonly MemoryMerkleIndex _tree = new();
     private readonly Dictionary<string, SortedDictionary<byte[], KvObject>> _hints = new(StringComparer.Ordinal);
 
     public ActorId Actor { get; } = actor;
@@ -77,7 +76,7 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
                 }
 
                 _objects[key] = next;
-                Index(key, next);
+                _tree.Set(key, next);
                 return Task.FromResult<KvObject?>(next);
             }
             catch (Exception e)
@@ -104,10 +103,7 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
             }
 
             _objects.Remove(key);
-            var entry = _hashes[key];
-            _hashes.Remove(key);
-            _index.Remove(entry);
-            _tree.Xor(Segments.Of(entry.Position), entry.Hash);
+            _tree.Remove(key);
             CollectedCounter = Math.Max(CollectedCounter, current.Clock[Actor]);
             return Task.FromResult(true);
         }
@@ -189,13 +185,13 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
         }
     }
 
-    public ulong NodeHash(int depth, int index) => _tree.Node(depth, index);
+    public ulong NodeHash(int depth, int index) => _tree.NodeHash(depth, index);
 
     public ulong RangeHash(HashInterval interval)
     {
         lock (_lock)
         {
-            return Between(interval).Aggregate(0UL, (h, e) => h ^ e.Hash);
+            return _tree.RangeHash(interval);
         }
     }
 
@@ -203,47 +199,7 @@ internal sealed class MemoryObjectStore(ActorId actor) : IObjectStore, IHintStor
     {
         lock (_lock)
         {
-            var afterEntry = after is null ? null : new KeyHash(after, HashRing.KeyHash(after), 0);
-            return Between(interval).Where(e => afterEntry is null || RingOrder.Instance.Compare(e, afterEntry) > 0).Take(max).ToList();
-        }
-    }
-
-    private IEnumerable<KeyHash> Between(HashInterval interval)
-    {
-        if (_index.Count == 0)
-        {
-            return [];
-        }
-
-        // Keys are never empty, so (position, empty key) sorts before every key at that position.
-        var lower = new KeyHash([], interval.First, 0);
-        var upper = interval.Last == ulong.MaxValue ? _index.Max! : new KeyHash([], interval.Last + 1, 0);
-        return RingOrder.Instance.Compare(lower, upper) > 0 ? [] : _index.GetViewBetween(lower, upper).Where(e => interval.Contains(e.Position));
-    }
-
-    private void Index(byte[] key, KvObject obj)
-    {
-        var entry = new KeyHash(key, HashRing.KeyHash(key), ObjectHash.Of(key, ObjectCodec.Encode(obj)));
-        var old = 0UL;
-        if (_hashes.Remove(key, out var previous))
-        {
-            _index.Remove(previous);
-            old = previous.Hash;
-        }
-
-        _hashes[key] = entry;
-        _index.Add(entry);
-        _tree.Xor(Segments.Of(entry.Position), old ^ entry.Hash);
-    }
-
-    private sealed class RingOrder : IComparer<KeyHash>
-    {
-        public static RingOrder Instance { get; } = new();
-
-        public int Compare(KeyHash? x, KeyHash? y)
-        {
-            var c = x!.Position.CompareTo(y!.Position);
-            return c != 0 ? c : ByteOrder.Instance.Compare(x.Key, y.Key);
+            return _tree.ListKeyHashes(interval, after, max);
         }
     }
 }

@@ -4,6 +4,7 @@ using KvStore.Core.Crdt;
 using KvStore.Core.Ring;
 using KvStore.Core.Serialization;
 using KvStore.Storage;
+using KvStore.Testing.Memory;
 
 namespace KvStore.Simulation.Sim;
 
@@ -18,9 +19,7 @@ namespace KvStore.Simulation.Sim;
 internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
 {
     private readonly SortedDictionary<byte[], KvObject> _objects = new(ByteOrder.Instance);
-    private readonly Dictionary<byte[], KeyHash> _hashes = new(ByteOrder.Instance);
-    private readonly SortedSet<KeyHash> _index = new(RingOrder.Instance);
-    private readonly SegmentLeaves _tree = new();
+    private readonly MemoryMerkleIndex _tree = new();
     private readonly SortedDictionary<string, SortedDictionary<byte[], KvObject>> _hints = new(StringComparer.Ordinal);
 
     // What a power loss keeps: the objects and hints as of the last flush (with Sync, every write).
@@ -138,9 +137,7 @@ internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
             }
 
             _objects.Remove(key);
-            _hashes.Remove(key, out var entry);
-            _index.Remove(entry!);
-            _tree.Xor(Segments.Of(entry!.Position), entry.Hash);
+            _tree.Remove(key);
             CollectedCounter = Math.Max(CollectedCounter, current.Clock[Actor]);
             Written();
             OnCollected?.Invoke(key, current);
@@ -212,15 +209,11 @@ internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    public ulong NodeHash(int depth, int index) => _tree.Node(depth, index);
+    public ulong NodeHash(int depth, int index) => _tree.NodeHash(depth, index);
 
-    public ulong RangeHash(HashInterval interval) => Between(interval).Aggregate(0UL, (h, e) => h ^ e.Hash);
+    public ulong RangeHash(HashInterval interval) => _tree.RangeHash(interval);
 
-    public IReadOnlyList<KeyHash> ListKeyHashes(HashInterval interval, byte[]? after, int max)
-    {
-        var afterEntry = after is null ? null : new KeyHash(after, HashRing.KeyHash(after), 0);
-        return Between(interval).Where(e => afterEntry is null || RingOrder.Instance.Compare(e, afterEntry) > 0).Take(max).ToList();
-    }
+    public IReadOnlyList<KeyHash> ListKeyHashes(HashInterval interval, byte[]? after, int max) => _tree.ListKeyHashes(interval, after, max);
 
     private void CheckAlive()
     {
@@ -257,42 +250,8 @@ internal sealed class SimStore : IObjectStore, IHintStore, IMerkleSource
     private void Put(byte[] key, KvObject obj)
     {
         _objects[key] = obj;
-        var entry = new KeyHash(key, HashRing.KeyHash(key), ObjectHash.Of(key, ObjectCodec.Encode(obj)));
-        var old = 0UL;
-        if (_hashes.Remove(key, out var previous))
-        {
-            _index.Remove(previous);
-            old = previous.Hash;
-        }
-
-        _hashes[key] = entry;
-        _index.Add(entry);
-        _tree.Xor(Segments.Of(entry.Position), old ^ entry.Hash);
-    }
-
-    private IEnumerable<KeyHash> Between(HashInterval interval)
-    {
-        if (_index.Count == 0)
-        {
-            return [];
-        }
-
-        // Keys are never empty, so (position, empty key) sorts before every key at that position.
-        var lower = new KeyHash([], interval.First, 0);
-        var upper = interval.Last == ulong.MaxValue ? _index.Max! : new KeyHash([], interval.Last + 1, 0);
-        return RingOrder.Instance.Compare(lower, upper) > 0 ? [] : _index.GetViewBetween(lower, upper).Where(e => interval.Contains(e.Position));
+        _tree.Set(key, obj);
     }
 
     private sealed record Durable(List<(byte[] Key, KvObject Obj)> Objects, List<(string Target, byte[] Key, KvObject Obj)> Hints, ulong CollectedCounter);
-
-    private sealed class RingOrder : IComparer<KeyHash>
-    {
-        public static RingOrder Instance { get; } = new();
-
-        public int Compare(KeyHash? x, KeyHash? y)
-        {
-            var c = x!.Position.CompareTo(y!.Position);
-            return c != 0 ? c : ByteOrder.Instance.Compare(x.Key, y.Key);
-        }
-    }
 }
