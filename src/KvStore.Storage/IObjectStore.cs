@@ -24,6 +24,33 @@ public interface IObjectStore : IAsyncDisposable
     Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Runs <paramref name="update"/> (given each key's index and stored object) on every key of
+    /// <paramref name="keys"/>, as <see cref="UpdateAsync"/> does for one, in one go: a store that
+    /// commits in groups commits them together. Each key succeeds or fails on its own; an
+    /// exception thrown by <paramref name="update"/> for one key is that key's outcome. The task
+    /// fails as a whole only when nothing could be written (the write itself failed, or it was cancelled).
+    /// </summary>
+    /// <returns>Per key, in order, the object now stored or the exception that refused it.</returns>
+    async Task<UpdateOutcome[]> UpdateManyAsync(IReadOnlyList<byte[]> keys, Func<int, KvObject?, KvObject?> update, CancellationToken cancellationToken = default)
+    {
+        var outcomes = new UpdateOutcome[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var index = i;
+            try
+            {
+                outcomes[i] = new UpdateOutcome(await UpdateAsync(keys[i], current => update(index, current), cancellationToken), null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException and not StorageException)
+            {
+                outcomes[i] = new UpdateOutcome(null, e);
+            }
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>
     /// Removes the key, with its anti-entropy hash, only if the stored object still equals
     /// <paramref name="tombstone"/>: a write that landed since the caller looked wins. Atomic with
     /// the store's other writes, and durable as configured before the task completes.
@@ -50,3 +77,6 @@ public interface IObjectStore : IAsyncDisposable
     /// <summary>Counters for the metrics endpoint.</summary>
     StorageStats Stats { get; }
 }
+
+/// <summary>One key's outcome in <see cref="IObjectStore.UpdateManyAsync"/>: the object now stored (null when the key is still absent), or why the update was refused.</summary>
+public readonly record struct UpdateOutcome(KvObject? Object, Exception? Error);

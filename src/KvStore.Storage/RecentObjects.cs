@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using KvStore.Core.Crdt;
 
 namespace KvStore.Storage;
@@ -47,13 +48,26 @@ internal sealed class RecentObjects
     /// <summary>Records a key's committed object; one larger than a quarter of the capacity is not kept.</summary>
     public void Set(byte[] key, KvObject value, int encodedBytes, ulong hash)
     {
-        Remove(key);
         if (encodedBytes > _capacityBytes / 4)
         {
+            Remove(key);
             return;
         }
 
-        _entries[key] = _order.AddFirst(new Entry(key, value, encodedBytes, hash));
+        // A key already held keeps its list node, so rewriting a hot key allocates nothing here.
+        ref var node = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var held);
+        if (held)
+        {
+            _bytes -= node!.Value.EncodedBytes;
+            node.Value = new Entry(node.Value.Key, value, encodedBytes, hash);
+            _order.Remove(node);
+            _order.AddFirst(node);
+        }
+        else
+        {
+            node = _order.AddFirst(new Entry(key, value, encodedBytes, hash));
+        }
+
         _bytes += encodedBytes;
         while (_bytes > _capacityBytes && _order.Last is { } oldest)
         {

@@ -165,7 +165,7 @@ public sealed partial class RocksObjectStore : IMerkleSource
     /// <summary>Loads the stored leaves into the in-memory tree.</summary>
     private void LoadTree()
     {
-        using var it = _db.NewIterator(_segments);
+        using var it = _db.NewIterator(_segments, new ReadOptions().SetTotalOrderSeek(true));
         for (it.SeekToFirst(); it.Valid(); it.Next())
         {
             _tree.Set(MerkleLayout.SegmentOf(it.Key()), MerkleLayout.HashOf(it.Value()));

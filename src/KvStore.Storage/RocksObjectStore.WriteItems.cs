@@ -9,6 +9,9 @@ public sealed partial class RocksObjectStore
     {
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
+        /// <summary>Keys the item writes, which count towards the group's <see cref="StorageOptions.MaxBatchSize"/>.</summary>
+        public virtual int Keys => 1;
+
         /// <summary>True once the item ran without throwing; its outcome is reported after the batch is written.</summary>
         public bool Ran { get; protected set; }
 
@@ -46,6 +49,17 @@ public sealed partial class RocksObjectStore
         public byte[] Key { get; } = key;
 
         public Func<KvObject?, KvObject?> Update { get; } = update;
+    }
+
+    /// <summary>Read-modify-writes of many keys, staged in one group; the result has each key's outcome.</summary>
+    private sealed class PendingUpdates(IReadOnlyList<byte[]> keys, Func<int, KvObject?, KvObject?> update, CancellationToken cancellationToken)
+        : WriteItem<UpdateOutcome[]>(cancellationToken)
+    {
+        public IReadOnlyList<byte[]> UpdatedKeys { get; } = keys;
+
+        public override int Keys => UpdatedKeys.Count;
+
+        public Func<int, KvObject?, KvObject?> Update { get; } = update;
     }
 
     /// <summary>A hint to merge into the one held for its (target, key); the result says whether it was accepted.</summary>

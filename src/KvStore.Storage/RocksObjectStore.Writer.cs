@@ -12,9 +12,12 @@ public sealed partial class RocksObjectStore
         var reader = _queue.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            while (items.Count < _maxBatch && reader.TryRead(out var item))
+            // At least one item, however many keys it writes; then items while the group has room.
+            var keys = 0;
+            while (keys < _maxBatch && reader.TryRead(out var item))
             {
                 items.Add(item);
+                keys += item.Keys;
             }
 
             try
@@ -58,6 +61,9 @@ public sealed partial class RocksObjectStore
                 {
                     case PendingUpdate update:
                         StageUpdate(update, group);
+                        break;
+                    case PendingUpdates updates:
+                        StageUpdates(updates, group);
                         break;
                     case PendingHint hint:
                         StageHint(hint, group);
@@ -141,20 +147,47 @@ public sealed partial class RocksObjectStore
     private void StageUpdate(PendingUpdate item, WriteGroup group)
     {
         var current = CurrentOf(item.Key, group, out var currentHash);
-        var next = item.Update(current);
-        if (next is not null)
+        item.SetResult(StageObject(group, item.Key, current, currentHash, item.Update(current)));
+    }
+
+    private void StageUpdates(PendingUpdates item, WriteGroup group)
+    {
+        var outcomes = new UpdateOutcome[item.UpdatedKeys.Count];
+        for (var i = 0; i < outcomes.Length; i++)
         {
-            var encoded = CheckedEncode(next);
-            var hash = ObjectHash.Of(item.Key, encoded);
-            group.Batch.Put(item.Key, encoded, _objects);
-            StageTree(group, item.Key, current, currentHash, hash);
-            StageTombstoneIndex(group, item.Key, current, next);
-            group.Objects[item.Key] = (next, encoded.Length, hash);
-            group.ObjectWrites++;
-            group.Operations++;
+            try
+            {
+                var key = item.UpdatedKeys[i];
+                var current = CurrentOf(key, group, out var currentHash);
+                outcomes[i] = new UpdateOutcome(StageObject(group, key, current, currentHash, item.Update(i, current)), null);
+            }
+            catch (Exception e)
+            {
+                // A refused key (or one whose stored object cannot be read) fails on its own.
+                outcomes[i] = new UpdateOutcome(null, e);
+            }
         }
 
-        item.SetResult(next ?? current);
+        item.SetResult(outcomes);
+    }
+
+    /// <summary>Stages a key's new object, if there is one, and returns what the key holds afterwards.</summary>
+    private KvObject? StageObject(WriteGroup group, byte[] key, KvObject? current, ulong currentHash, KvObject? next)
+    {
+        if (next is null)
+        {
+            return current;
+        }
+
+        var encoded = CheckedEncode(next);
+        var hash = ObjectHash.Of(key, encoded);
+        group.Batch.Put(key, encoded, _objects);
+        StageTree(group, key, current, currentHash, hash);
+        StageTombstoneIndex(group, key, current, next);
+        group.Objects[key] = (next, encoded.Length, hash);
+        group.ObjectWrites++;
+        group.Operations++;
+        return next;
     }
 
     /// <summary>

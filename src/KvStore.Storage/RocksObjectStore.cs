@@ -81,9 +81,15 @@ public sealed partial class RocksObjectStore : IObjectStore
     /// <summary>
     /// Leaf hashes are fixed-size and rewritten by nearly every batch: updated in place in the
     /// memtable, which then holds each of the 65,536 leaves once instead of a version per batch.
-    /// Nothing reads this family through a snapshot, which in-place updates would not honour.
+    /// Nothing reads this family through a snapshot, which in-place updates would not honour. The
+    /// memtable is a hash table on the whole (4-byte) key, so finding a leaf to update is one
+    /// bucket lookup rather than a search down a skiplist of every leaf; a scan of the family
+    /// must therefore ask for total order (<see cref="LoadTree"/>).
     /// </summary>
-    private static ColumnFamilyOptions SegmentsFamilyOptions() => new ColumnFamilyOptions().SetInplaceUpdateSupport(true);
+    private static ColumnFamilyOptions SegmentsFamilyOptions() => new ColumnFamilyOptions()
+        .SetInplaceUpdateSupport(true)
+        .SetPrefixExtractor(SliceTransform.CreateFixedPrefix(4))
+        .SetHashSkipListRep(Core.AntiEntropy.Segments.Count, 1, 4);
 
     /// <summary>
     /// Opens (creating if needed) the data directory. A new directory gets the format version, the
@@ -104,7 +110,10 @@ public sealed partial class RocksObjectStore : IObjectStore
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true)
             // One writer thread makes nearly every write; in-place leaf updates require this.
-            .SetAllowConcurrentMemtableWrite(false);
+            .SetAllowConcurrentMemtableWrite(false)
+            // Write-ahead log files whose memtables were flushed are written over again instead of
+            // deleted, so the log's pages are reused rather than allocated and zeroed by the kernel.
+            .SetRecycleLogFileNum(4);
         var families = new ColumnFamilies
         {
             { MetaFamily, new ColumnFamilyOptions() },
@@ -163,6 +172,9 @@ public sealed partial class RocksObjectStore : IObjectStore
 
     public Task<KvObject?> UpdateAsync(byte[] key, Func<KvObject?, KvObject?> update, CancellationToken cancellationToken = default) =>
         EnqueueAsync(new PendingUpdate(key, update, cancellationToken));
+
+    public Task<UpdateOutcome[]> UpdateManyAsync(IReadOnlyList<byte[]> keys, Func<int, KvObject?, KvObject?> update, CancellationToken cancellationToken = default) =>
+        keys.Count == 0 ? Task.FromResult(Array.Empty<UpdateOutcome>()) : EnqueueAsync(new PendingUpdates(keys, update, cancellationToken));
 
     /// <summary>Queues an item for the writer (waiting while the queue is full) and awaits its outcome.</summary>
     private async Task<TResult> EnqueueAsync<TResult>(WriteItem<TResult> item)

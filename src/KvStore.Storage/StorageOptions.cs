@@ -13,7 +13,7 @@ public sealed class StorageOptions
     /// </summary>
     public bool Sync { get; set; }
 
-    /// <summary>Most mutations grouped into one RocksDB write batch (and, with <see cref="Sync"/>, one fsync).</summary>
+    /// <summary>Keys one RocksDB write batch (and, with <see cref="Sync"/>, one fsync) takes items for; an item that writes many keys at once still goes whole into one batch.</summary>
     public int MaxBatchSize { get; set; } = 512;
 
     /// <summary>Mutations waiting for the writer. When full, callers wait: backpressure, not unbounded memory.</summary>

@@ -54,7 +54,11 @@ public sealed class MerkleTreeTests
             for (var round = 0; round < 8; round++)
             {
                 // Many updates in flight at once, so the writer groups them, often the same key twice in a group.
+                // Some go into one UpdateManyAsync item instead, which the writer stages among the others.
                 var pending = new List<Task>();
+                var manyKeys = new List<byte[]>();
+                var manyUpdates = new List<Func<KvObject?, KvObject?>>();
+                var manyRefused = new List<bool>();
                 for (var i = rng.Next(1, 300); i > 0; i--)
                 {
                     var key = keys[rng.Next(keys.Length)];
@@ -81,8 +85,18 @@ public sealed class MerkleTreeTests
                         _ when choice < 8 => current => KvObject.Of((current?.Set ?? OrSet.Empty).Add(store.Actor, [BitConverter.GetBytes(value % 7)])),
                         _ => current => KvObject.Of((current?.Set ?? OrSet.Empty).Remove([BitConverter.GetBytes(value % 7)], null)),
                     };
+                    if (rng.Next(3) == 0)
+                    {
+                        manyKeys.Add(key);
+                        manyUpdates.Add(update);
+                        manyRefused.Add(choice == 1);
+                        continue;
+                    }
+
                     pending.Add(store.UpdateAsync(key, update, Ct));
                 }
+
+                var many = store.UpdateManyAsync(manyKeys, (i, current) => manyUpdates[i](current), Ct);
 
                 foreach (var task in pending)
                 {
@@ -94,6 +108,15 @@ public sealed class MerkleTreeTests
                     {
                         // The refused ones fail alone.
                     }
+                }
+
+                var outcomes = await many;
+                Assert.Equal(manyKeys.Count, outcomes.Length);
+                for (var i = 0; i < outcomes.Length; i++)
+                {
+                    // Each key of the item succeeds or fails on its own.
+                    Assert.Equal(manyRefused[i], outcomes[i].Error is MutationRejectedException);
+                    Assert.True(manyRefused[i] || outcomes[i].Error is null, outcomes[i].Error?.ToString());
                 }
 
                 AssertTreeIsExact(store, keys);

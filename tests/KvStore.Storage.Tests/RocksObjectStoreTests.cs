@@ -39,6 +39,38 @@ public sealed class RocksObjectStoreTests
     }
 
     [Fact]
+    public async Task Updating_many_keys_at_once_reports_each_in_order_and_a_refused_key_fails_alone()
+    {
+        using var dir = new TempDir();
+        var ct = TestContext.Current.CancellationToken;
+        await using (var store = Open(dir.Path, maxObjectBytes: 256))
+        {
+            await store.UpdateAsync(K("b"), Put(store.Actor, "old"), ct);
+            var keys = new[] { K("a"), K("b"), K("big"), K("c") };
+            var outcomes = await store.UpdateManyAsync(
+                keys,
+                (i, current) => i switch
+                {
+                    1 => Put(store.Actor, Value(current) + "+new")(current),
+                    2 => Put(store.Actor, new string('x', 300))(current),
+                    _ => Put(store.Actor, $"v{i}")(current),
+                },
+                ct);
+
+            Assert.Equal(["v0", "old+new", null, "v3"], outcomes.Select(o => Value(o.Object)));
+            Assert.Null(outcomes[0].Error);
+            Assert.Equal(RejectReason.LimitExceeded, Assert.IsType<MutationRejectedException>(outcomes[2].Error).Reason);
+            Assert.Null(store.Get(K("big")));
+            Assert.Empty(await store.UpdateManyAsync([], (_, _) => throw new InvalidOperationException("no keys, no calls"), ct));
+        }
+
+        await using (var reopened = Open(dir.Path))
+        {
+            Assert.Equal(["v0", "old+new", null, "v3"], new[] { "a", "b", "big", "c" }.Select(k => Value(reopened.Get(K(k)))));
+        }
+    }
+
+    [Fact]
     public async Task A_new_data_directory_mints_a_new_epoch_for_the_same_node_id()
     {
         using var first = new TempDir();
