@@ -31,23 +31,28 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
     /// <summary>Applies a client's mutation and returns the object now stored (null if the key is still absent).</summary>
     /// <exception cref="ClockDriftException">The mutation's context carries a timestamp beyond the allowed drift; nothing was stored.</exception>
     /// <exception cref="MutationRejectedException">Wrong type or a bound; nothing was stored.</exception>
-    public Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, CancellationToken cancellationToken)
+    public Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, CancellationToken cancellationToken) =>
+        store.UpdateAsync(key, current => Apply(current, mutation), cancellationToken);
+
+    /// <summary>
+    /// Applies many clients' mutations, one per key, in one store update (<see cref="IObjectStore.UpdateManyAsync"/>),
+    /// each as <see cref="WriteAsync"/> would; a refused key fails on its own.
+    /// </summary>
+    public Task<UpdateOutcome[]> WriteManyAsync(IReadOnlyList<byte[]> keys, IReadOnlyList<Mutation> mutations, CancellationToken cancellationToken) =>
+        store.UpdateManyAsync(keys, (i, current) => Apply(current, mutations[i]), cancellationToken);
+
+    /// <summary>The object a mutation turns <paramref name="current"/> into, with a new dot and timestamp from this replica.</summary>
+    private KvObject? Apply(KvObject? current, Mutation mutation)
     {
         var seen = mutation.SeenContext?.Timestamp ?? HlcTimestamp.Zero;
-        return store.UpdateAsync(
-            key,
-            current =>
-            {
-                var held = current?.MaxTimestamp ?? HlcTimestamp.Zero;
+        var held = current?.MaxTimestamp ?? HlcTimestamp.Zero;
 
-                // Folding the context's timestamp in makes the new write later than anything the
-                // client read, even if that came from a node whose clock is ahead of ours. Only a
-                // timestamp this replica does not already hold is checked for drift: one it minted
-                // itself stays acceptable even after its own wall clock has stepped back.
-                var timestamp = seen > held ? clock.Observe(seen) : clock.After(held);
-                return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits, store.CollectedCounter);
-            },
-            cancellationToken);
+        // Folding the context's timestamp in makes the new write later than anything the client
+        // read, even if that came from a node whose clock is ahead of ours. Only a timestamp this
+        // replica does not already hold is checked for drift: one it minted itself stays
+        // acceptable even after its own wall clock has stepped back.
+        var timestamp = seen > held ? clock.Observe(seen) : clock.After(held);
+        return MutationRules.Apply(current, mutation, store.Actor, timestamp, _limits, store.CollectedCounter);
     }
 
     /// <summary>
@@ -59,19 +64,30 @@ public sealed class LocalReplica(IObjectStore store, HybridLogicalClock clock, I
     public Task<KvObject?> MergeAsync(byte[] key, KvObject incoming, CancellationToken cancellationToken)
     {
         ObserveTimestamp(incoming.MaxTimestamp);
-        return store.UpdateAsync(
-            key,
-            current =>
-            {
-                if (current is null)
-                {
-                    return incoming;
-                }
+        return store.UpdateAsync(key, current => MergeInto(current, incoming), cancellationToken);
+    }
 
-                var merged = current.Merge(incoming);
-                return merged.Equals(current) ? null : merged;
-            },
-            cancellationToken);
+    /// <summary>Merges many objects from other replicas, one per key, in one store update; each key as <see cref="MergeAsync"/> would.</summary>
+    public Task<UpdateOutcome[]> MergeManyAsync(IReadOnlyList<byte[]> keys, IReadOnlyList<KvObject> incoming, CancellationToken cancellationToken)
+    {
+        foreach (var obj in incoming)
+        {
+            ObserveTimestamp(obj.MaxTimestamp);
+        }
+
+        return store.UpdateManyAsync(keys, (i, current) => MergeInto(current, incoming[i]), cancellationToken);
+    }
+
+    /// <summary>What a key holding <paramref name="current"/> holds after taking in <paramref name="incoming"/>; null when that changes nothing.</summary>
+    private static KvObject? MergeInto(KvObject? current, KvObject incoming)
+    {
+        if (current is null)
+        {
+            return incoming;
+        }
+
+        var merged = current.Merge(incoming);
+        return merged.Equals(current) ? null : merged;
     }
 
     // Keeps this node's clock ahead of writes it receives, so its next write on the key follows

@@ -121,4 +121,51 @@ public sealed class ClusterTests
             return (state == "left", $"node1 sees node2 {state}");
         }, Ct);
     }
+
+    [Fact]
+    public async Task A_batch_reaches_every_replica_and_with_a_replica_down_meets_quorum_but_not_all()
+    {
+        await using var cluster = await LocalCluster.StartAsync(3, Ct);
+        for (var i = 0; i < 3; i++)
+        {
+            var node = i;
+            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
+            {
+                var states = await cluster.MemberStatesAsync(node, Ct);
+                return (states.Count == 3 && states.Values.All(s => s == "alive"), string.Join(", ", states));
+            }, Ct);
+        }
+
+        using var channel = Channels.Open(cluster.GrpcEndpoint(1));
+        var client = new Protocol.V1.KvStore.KvStoreClient(channel);
+        await client.SetAddAsync(new SetAddRequest { Key = B("typed"), Elements = { B("e") }, Consistency = Consistency.All }, cancellationToken: Ct);
+
+        // 60 puts at ALL, applied together by node 2 and sent to each other replica in one message;
+        // the put on a set key fails alone, as its own call would.
+        var batch = new BatchRequest { Consistency = Consistency.All };
+        batch.Operations.Add(Enumerable.Range(0, 60).Select(i => new BatchOperation { Put = new PutRequest { Key = B($"b/{i}"), Value = B($"v{i}") } }));
+        batch.Operations.Add(new BatchOperation { Put = new PutRequest { Key = B("typed"), Value = B("v") } });
+        var response = await client.BatchAsync(batch, cancellationToken: Ct);
+        Assert.All(response.Results.Take(60), r => Assert.Equal(BatchResult.ResultOneofCase.Put, r.ResultCase));
+        Assert.Equal((int)StatusCode.FailedPrecondition, response.Results[60].Code);
+        for (var i = 0; i < 60; i++)
+        {
+            using var data = await cluster.DebugDataAsync(0, $"b/{i}", Ct);
+            var holders = data.RootElement.GetProperty("replicas").EnumerateArray().Count(r => r.GetProperty("found").GetBoolean());
+            Assert.Equal(3, holders);
+        }
+
+        // With node 3 down its share cannot be acknowledged: QUORUM is met, ALL is not, key by key.
+        await cluster.KillAsync(2);
+        var quorum = new BatchRequest { Consistency = Consistency.Quorum };
+        quorum.Operations.Add(Enumerable.Range(0, 30).Select(i => new BatchOperation { Put = new PutRequest { Key = B($"q/{i}"), Value = B("v") } }));
+        Assert.All((await client.BatchAsync(quorum, cancellationToken: Ct)).Results, r => Assert.Equal(BatchResult.ResultOneofCase.Put, r.ResultCase));
+        var all = new BatchRequest { Consistency = Consistency.All };
+        all.Operations.Add(Enumerable.Range(0, 30).Select(i => new BatchOperation { Put = new PutRequest { Key = B($"a/{i}"), Value = B("v") } }));
+        Assert.All((await client.BatchAsync(all, cancellationToken: Ct)).Results, r =>
+        {
+            Assert.Equal((int)StatusCode.Unavailable, r.Code);
+            Assert.Contains("only 2 of 3 replicas acknowledged", r.Message, StringComparison.Ordinal);
+        });
+    }
 }

@@ -50,29 +50,29 @@ public sealed partial class Coordinator(
         return false;
     }
 
-    /// <summary>Takes one of the <see cref="ReplicationOptions.MaxPendingRequests"/> slots; the caller releases it with <see cref="Release"/>.</summary>
-    private void Enter()
+    /// <summary>Takes <paramref name="requests"/> of the <see cref="ReplicationOptions.MaxPendingRequests"/> slots, all or none; the caller releases them with <see cref="Release"/>.</summary>
+    private void Enter(int requests = 1)
     {
-        if (Interlocked.Increment(ref _pending) > _options.MaxPendingRequests)
+        if (Interlocked.Add(ref _pending, requests) > _options.MaxPendingRequests)
         {
-            Interlocked.Decrement(ref _pending);
+            Interlocked.Add(ref _pending, -requests);
             counters.Overload();
             throw new OverloadedException($"this node already coordinates {_options.MaxPendingRequests} requests; retry later or through another node");
         }
     }
 
-    private void Release() => Interlocked.Decrement(ref _pending);
+    private void Release(int requests = 1) => Interlocked.Add(ref _pending, -requests);
 
     /// <summary>A token that ends one peer call after <see cref="ReplicationOptions.PeerTimeout"/>.</summary>
     private CancellationTokenSource PeerDeadline() => new(_options.PeerTimeout, time);
 
     /// <summary>Runs the rest of a request in the background; the slot is released when it ends, and nothing it throws is lost silently.</summary>
-    private void FinishInBackground(Task work, string what)
+    private void FinishInBackground(Task work, string what, int requests = 1)
     {
         work.ContinueWith(
             t =>
             {
-                Release();
+                Release(requests);
                 if (t.Exception is { } e)
                 {
                     LogBackgroundFailed(logger, what, e.GetBaseException());

@@ -27,6 +27,35 @@ public interface IPeerTransport
     /// Completes once the target acknowledged a durable write.
     /// </summary>
     Task MergeAsync(Member target, byte[] key, KvObject obj, string? hintFor, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Merges many keys' objects into the target's replica (no hints), each as <see cref="MergeAsync"/>
+    /// would, in one message where the transport can: the replication of a batch of writes.
+    /// </summary>
+    /// <returns>Per key, in order, null when merged, else what <see cref="MergeAsync"/> would have thrown.</returns>
+    async Task<Exception?[]> MergeManyAsync(Member target, IReadOnlyList<byte[]> keys, IReadOnlyList<KvObject> objects, CancellationToken cancellationToken)
+    {
+        var errors = new Exception?[keys.Count];
+        var merges = new Task[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            merges[i] = MergeAsync(target, keys[i], objects[i], null, cancellationToken);
+        }
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            try
+            {
+                await merges[i];
+            }
+            catch (Exception e)
+            {
+                errors[i] = e;
+            }
+        }
+
+        return errors;
+    }
 }
 
 /// <summary>A replica's answer to a read.</summary>

@@ -44,4 +44,12 @@ public sealed class PeerHandler(Coordinator coordinator, LocalReplica replica, I
 
         await replica.MergeAsync(key, obj, cancellationToken);
     }
+
+    /// <summary>
+    /// Merges objects from other replicas into this one, one per key, in one store update: the
+    /// replication a peer's stream carries in one message. Hints take <see cref="MergeAsync"/>.
+    /// </summary>
+    /// <returns>Per key, in order, the object now stored or why it was refused.</returns>
+    public Task<UpdateOutcome[]> MergeManyAsync(IReadOnlyList<byte[]> keys, IReadOnlyList<KvObject> objects, CancellationToken cancellationToken) =>
+        replica.MergeManyAsync(keys, objects, cancellationToken);
 }

@@ -9,9 +9,18 @@ namespace KvStore.Server.Grpc;
 /// batches queue (their callers see latency, not errors) and single calls keep the other half,
 /// which they are refused past with RESOURCE_EXHAUSTED as before.
 /// </summary>
-internal sealed class BatchSlots(IOptions<ReplicationOptions> options)
+internal sealed class BatchSlots
 {
-    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxPendingRequests / 2));
+    private readonly SemaphoreSlim _slots;
+
+    public BatchSlots(IOptions<ReplicationOptions> options)
+    {
+        Capacity = Math.Max(1, options.Value.MaxPendingRequests / 2);
+        _slots = new SemaphoreSlim(Capacity);
+    }
+
+    /// <summary>Slots in all, which is also the most writes a batch applies together (they need as many of the coordinator's).</summary>
+    public int Capacity { get; }
 
     public int Available => _slots.CurrentCount;
 

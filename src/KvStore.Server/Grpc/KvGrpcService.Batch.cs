@@ -1,6 +1,9 @@
 using Google.Protobuf;
 using Grpc.Core;
+using KvStore.Cluster;
 using KvStore.Cluster.Replication;
+using KvStore.Core.Crdt;
+using KvStore.Storage;
 using KvStore.Protocol.V1;
 
 namespace KvStore.Server.Grpc;
@@ -27,32 +30,167 @@ internal sealed partial class KvGrpcService
         validate.BatchSize(operations.Count);
 
         // The level is shared, so a bad one fails the whole batch before anything runs.
-        RequestValidator.Level(request.Consistency);
+        var level = RequestValidator.Level(request.Consistency);
 
-        // Operations on one key run one after another, in request order; keys run concurrently.
+        // Writes this node coordinates, each of a key no other operation names, are applied
+        // together; every other operation runs as its own call would. Operations on one key run
+        // one after another, in request order; keys run concurrently.
         var results = new BatchResult[operations.Count];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxKeysInFlight, CancellationToken = context.CancellationToken };
-        await Parallel.ForEachAsync(GroupByKey(operations), parallel, async (indices, cancellationToken) =>
+        var groups = GroupByKey(operations);
+        var together = TakeTogether(operations, groups);
+        var cancellationToken = context.CancellationToken;
+        var runs = new List<Task>();
+        var chunk = Math.Min(MaxKeysInFlight, batchSlots.Capacity);
+        for (var start = 0; start < together.Count; start += chunk)
+        {
+            runs.Add(RunTogetherAsync(together.GetRange(start, Math.Min(chunk, together.Count - start)), request, level, results, cancellationToken));
+        }
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxKeysInFlight, CancellationToken = cancellationToken };
+        runs.Add(Parallel.ForEachAsync(groups, parallel, async (indices, token) =>
         {
             foreach (var i in indices)
             {
-                await batchSlots.WaitAsync(cancellationToken);
+                await batchSlots.WaitAsync(token);
                 try
                 {
-                    results[i] = await RunWhenRoomAsync(operations[i], request.Consistency, cancellationToken);
+                    results[i] = await RunWhenRoomAsync(operations[i], request.Consistency, token);
                 }
                 finally
                 {
                     batchSlots.Release();
                 }
             }
-        });
+        }));
+        await Task.WhenAll(runs);
 
         FitMessageLimit(results);
         var response = new BatchResponse();
         response.Results.Add(results);
         return response;
     }
+
+    /// <summary>
+    /// Takes out of <paramref name="groups"/> the writes that can be applied together: a key's only
+    /// operation, valid, and one this node coordinates without asking other replicas first.
+    /// </summary>
+    private List<TogetherWrite> TakeTogether(IReadOnlyList<BatchOperation> operations, List<List<int>> groups)
+    {
+        var together = new List<TogetherWrite>();
+        groups.RemoveAll(group =>
+        {
+            if (group.Count != 1 || ToWrite(group[0], operations[group[0]]) is not { } write || !coordinator.CoordinatesHere(write.Key, write.Mutation))
+            {
+                return false;
+            }
+
+            together.Add(write);
+            return true;
+        });
+        return together;
+    }
+
+    /// <summary>The key and mutation of a write operation; null for a read, or for a write that does not validate (its own call reports why).</summary>
+    private TogetherWrite? ToWrite(int index, BatchOperation operation)
+    {
+        try
+        {
+            return operation.OpCase switch
+            {
+                BatchOperation.OpOneofCase.Put => new TogetherWrite(index, validate.Key(operation.Put.Key), ToMutation(operation.Put)),
+                BatchOperation.OpOneofCase.Delete => new TogetherWrite(index, validate.Key(operation.Delete.Key), ToMutation(operation.Delete)),
+                BatchOperation.OpOneofCase.SetAdd => new TogetherWrite(index, validate.Key(operation.SetAdd.Key), ToMutation(operation.SetAdd)),
+                BatchOperation.OpOneofCase.SetRemove => new TogetherWrite(index, validate.Key(operation.SetRemove.Key), ToMutation(operation.SetRemove)),
+                _ => null,
+            };
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Applies writes together through the coordinator (<see cref="Coordinator.CoordinateManyAsync"/>)
+    /// and fills in their results, holding one of the batch slots. When the coordinator has no room
+    /// for all of them at once, each runs as its own operation instead, waiting for room as single
+    /// operations of a batch do; so other traffic cannot starve them.
+    /// </summary>
+    private async Task RunTogetherAsync(List<TogetherWrite> writes, BatchRequest request, ConsistencyLevel level, BatchResult[] results, CancellationToken cancellationToken)
+    {
+        var keys = new byte[writes.Count][];
+        var mutations = new Mutation[writes.Count];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            keys[i] = writes[i].Key;
+            mutations[i] = writes[i].Mutation;
+        }
+
+        await batchSlots.WaitAsync(cancellationToken);
+        try
+        {
+            UpdateOutcome[] outcomes;
+            try
+            {
+                outcomes = await coordinator.CoordinateManyAsync(keys, mutations, level, cancellationToken);
+            }
+            catch (OverloadedException) when (!cancellationToken.IsCancellationRequested)
+            {
+                var one = new Task<BatchResult>[writes.Count];
+                for (var i = 0; i < writes.Count; i++)
+                {
+                    one[i] = RunWhenRoomAsync(request.Operations[writes[i].Index], request.Consistency, cancellationToken);
+                }
+
+                for (var i = 0; i < writes.Count; i++)
+                {
+                    results[writes[i].Index] = await one[i];
+                }
+
+                return;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var status = StatusMapping.ToStatus(e);
+                foreach (var write in writes)
+                {
+                    results[write.Index] = new BatchResult { Code = (int)status.StatusCode, Message = status.Detail };
+                }
+
+                return;
+            }
+
+            for (var i = 0; i < writes.Count; i++)
+            {
+                results[writes[i].Index] = ToResult(mutations[i], outcomes[i]);
+            }
+        }
+        finally
+        {
+            batchSlots.Release();
+        }
+    }
+
+    /// <summary>A write's result as its own call would have answered it.</summary>
+    private static BatchResult ToResult(Mutation mutation, UpdateOutcome outcome)
+    {
+        if (outcome.Error is { } error)
+        {
+            var status = StatusMapping.ToStatus(error);
+            return new BatchResult { Code = (int)status.StatusCode, Message = status.Detail };
+        }
+
+        return mutation switch
+        {
+            Mutation.Put => new BatchResult { Put = new PutResponse { Context = EncodeContext(outcome.Object!) } },
+            Mutation.Delete => new BatchResult { Delete = new DeleteResponse() },
+            Mutation.SetAdd => new BatchResult { Set = new SetResponse { Context = EncodeContext(outcome.Object!) } },
+            _ => new BatchResult { Set = SetRemoved(outcome.Object) },
+        };
+    }
+
+    /// <summary>A write of a batch that runs together with others: its index in the request, its key and its mutation.</summary>
+    private sealed record TogetherWrite(int Index, byte[] Key, Mutation Mutation);
 
     /// <summary>Attempts at an operation the coordinator refused as overloaded before the batch reports it.</summary>
     private const int OverloadAttempts = 50;

@@ -57,31 +57,29 @@ internal sealed partial class KvGrpcService(Coordinator coordinator, RequestVali
     private async Task<PutResponse> PutAsync(PutRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        var mutation = new Mutation.Put(validate.Value(request.Value), validate.Context(request.Context));
-        var obj = await WriteAsync(key, mutation, consistency, cancellationToken);
+        var obj = await WriteAsync(key, ToMutation(request), consistency, cancellationToken);
         return new PutResponse { Context = EncodeContext(obj!) };
     }
 
     private async Task<DeleteResponse> DeleteAsync(DeleteRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        await WriteAsync(key, new Mutation.Delete(validate.Context(request.Context)), consistency, cancellationToken);
+        await WriteAsync(key, ToMutation(request), consistency, cancellationToken);
         return new DeleteResponse();
     }
 
     private async Task<SetResponse> SetAddAsync(SetAddRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        var obj = await WriteAsync(key, new Mutation.SetAdd(validate.Elements(request.Elements)), consistency, cancellationToken);
+        var obj = await WriteAsync(key, ToMutation(request), consistency, cancellationToken);
         return new SetResponse { Context = EncodeContext(obj!) };
     }
 
     private async Task<SetResponse> SetRemoveAsync(SetRemoveRequest request, Consistency consistency, CancellationToken cancellationToken)
     {
         var key = validate.Key(request.Key);
-        var mutation = new Mutation.SetRemove(validate.Elements(request.Elements), validate.Context(request.Context));
-        var obj = await WriteAsync(key, mutation, consistency, cancellationToken);
-        return new SetResponse { Context = obj is null ? ByteString.Empty : EncodeContext(obj) };
+        var obj = await WriteAsync(key, ToMutation(request), consistency, cancellationToken);
+        return SetRemoved(obj);
     }
 
     private async Task<SetMembersResponse> SetMembersAsync(SetMembersRequest request, Consistency consistency, CancellationToken cancellationToken)
@@ -104,6 +102,16 @@ internal sealed partial class KvGrpcService(Coordinator coordinator, RequestVali
         response.Found = response.Members.Count > 0;
         return response;
     }
+
+    private Mutation ToMutation(PutRequest request) => new Mutation.Put(validate.Value(request.Value), validate.Context(request.Context));
+
+    private Mutation ToMutation(DeleteRequest request) => new Mutation.Delete(validate.Context(request.Context));
+
+    private Mutation ToMutation(SetAddRequest request) => new Mutation.SetAdd(validate.Elements(request.Elements));
+
+    private Mutation ToMutation(SetRemoveRequest request) => new Mutation.SetRemove(validate.Elements(request.Elements), validate.Context(request.Context));
+
+    private static SetResponse SetRemoved(KvObject? obj) => new() { Context = obj is null ? ByteString.Empty : EncodeContext(obj) };
 
     private Task<KvObject?> WriteAsync(byte[] key, Mutation mutation, Consistency consistency, CancellationToken cancellationToken) =>
         coordinator.WriteAsync(key, mutation, RequestValidator.Level(consistency), cancellationToken);

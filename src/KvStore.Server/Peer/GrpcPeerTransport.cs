@@ -78,6 +78,64 @@ internal sealed partial class GrpcPeerTransport : IPeerTransport, IAntiEntropyTr
         await CallAsync(target, request, cancellationToken);
     }
 
+    /// <summary>
+    /// Sends the merges as merge-many requests, each kept to a quarter of the peer message limit
+    /// (an object is at most Storage:MaxObjectBytes, well below it), so a batch of large values
+    /// travels as several messages.
+    /// </summary>
+    public async Task<Exception?[]> MergeManyAsync(Member target, IReadOnlyList<byte[]> keys, IReadOnlyList<KvObject> objects, CancellationToken cancellationToken)
+    {
+        var errors = new Exception?[keys.Count];
+        var sends = new List<Task>();
+        var request = new MergeManyRequest();
+        var first = 0;
+        var bytes = 0L;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var merge = new MergeRequest { Key = UnsafeByteOperations.UnsafeWrap(keys[i]), Object = PeerMessages.Object(objects[i]) };
+            request.Merges.Add(merge);
+            bytes += merge.CalculateSize() + 8;
+            if (bytes >= _maxMessageBytes / 4 || i == keys.Count - 1)
+            {
+                sends.Add(SendMergesAsync(target, request, first, errors, cancellationToken));
+                request = new MergeManyRequest();
+                first = i + 1;
+                bytes = 0;
+            }
+        }
+
+        await Task.WhenAll(sends);
+        return errors;
+    }
+
+    private async Task SendMergesAsync(Member target, MergeManyRequest merges, int first, Exception?[] errors, CancellationToken cancellationToken)
+    {
+        var request = new PeerRequest { MergeMany = merges };
+        try
+        {
+            var response = await CallAsync(target, request, cancellationToken);
+            if (response.MergeErrors.Count != merges.Merges.Count)
+            {
+                throw new PeerUnreachableException(target.Id, $"it answered {response.MergeErrors.Count} of {merges.Merges.Count} merges", notDelivered: false);
+            }
+
+            for (var i = 0; i < response.MergeErrors.Count; i++)
+            {
+                if (response.MergeErrors[i] is { Code: not ErrorCode.Unspecified } error)
+                {
+                    errors[first + i] = ToException(target, error, request.OpCase);
+                }
+            }
+        }
+        catch (Exception e) when (e is PeerUnreachableException or MutationRejectedException or RequestRejectedException)
+        {
+            for (var i = 0; i < merges.Merges.Count; i++)
+            {
+                errors[first + i] = e;
+            }
+        }
+    }
+
     public async Task<ulong[]> TreeNodesAsync(Member target, HashRanges ranges, int depth, IReadOnlyList<int> parents, CancellationToken cancellationToken)
     {
         var tree = new TreeRequest { Depth = (uint)depth };
@@ -175,7 +233,14 @@ internal sealed partial class GrpcPeerTransport : IPeerTransport, IAntiEntropyTr
         var response = await Stream(target).SendAsync(request, cancellationToken);
         if (response.Error is { } error)
         {
-            throw error.Code switch
+            throw ToException(target, error, request.OpCase);
+        }
+
+        return response;
+    }
+
+    private static Exception ToException(Member target, PeerError error, PeerRequest.OpOneofCase op) =>
+            error.Code switch
             {
                 ErrorCode.WrongType => new MutationRejectedException(RejectReason.WrongType, error.Message),
                 ErrorCode.LimitExceeded => new MutationRejectedException(RejectReason.LimitExceeded, error.Message),
@@ -186,13 +251,9 @@ internal sealed partial class GrpcPeerTransport : IPeerTransport, IAntiEntropyTr
 
                 // A coordinating replica that missed its quorum has stored the write: trying another
                 // replica would apply it a second time, so the client hears what happened.
-                ErrorCode.Unavailable when request.OpCase == PeerRequest.OpOneofCase.Coordinate => new ReplicaUnavailableException(error.Message),
+                ErrorCode.Unavailable when op == PeerRequest.OpOneofCase.Coordinate => new ReplicaUnavailableException(error.Message),
                 _ => new PeerUnreachableException(target.Id, error.Message),
             };
-        }
-
-        return response;
-    }
 
     private KvObject? Decode(Member from, ByteString bytes)
     {

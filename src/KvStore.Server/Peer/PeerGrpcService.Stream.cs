@@ -2,6 +2,8 @@ using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Cluster.Security;
+using KvStore.Core.Crdt;
+using KvStore.Storage;
 using KvStore.Protocol.Peer.V1;
 
 namespace KvStore.Server.Peer;
@@ -40,10 +42,22 @@ internal sealed partial class PeerGrpcService
                 await foreach (var envelope in requestStream.ReadAllAsync(reading.Token))
                 {
                     var batch = OpenBatch(envelope);
+                    var merges = new MergeRun(batch.StreamId);
                     for (var i = 0; i < batch.Requests.Count; i++)
                     {
+                        if (merges.TryAdd(batch.Ids[i], batch.Requests[i], this))
+                        {
+                            continue;
+                        }
+
                         await slots.WaitAsync(context.CancellationToken);
                         running.Add(AnswerAsync(batch.StreamId, batch.Ids[i], batch.Requests[i], answers.Writer, slots, context.CancellationToken));
+                    }
+
+                    if (merges.Count > 0)
+                    {
+                        await slots.WaitAsync(context.CancellationToken);
+                        running.Add(AnswerMergesAsync(merges, answers.Writer, slots, context.CancellationToken));
                     }
 
                     running.RemoveAll(t => t.IsCompleted);
@@ -75,6 +89,94 @@ internal sealed partial class PeerGrpcService
         finally
         {
             slots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Replication merges of one envelope, applied by one store update (<see cref="Cluster.Replication.PeerHandler.MergeManyAsync"/>)
+    /// so that a message of many merges costs the writer one item, not one per key. A merge that
+    /// does not decode is answered with its error at once and is not part of the run.
+    /// </summary>
+    private async Task AnswerMergesAsync(MergeRun run, ChannelWriter<(ulong, ulong, PeerResponse)> answers, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var (id, error) in run.Refused)
+            {
+                await answers.WriteAsync((run.StreamId, id, new PeerResponse { Error = error }), cancellationToken);
+            }
+
+            if (run.Keys.Count == 0)
+            {
+                return;
+            }
+
+            UpdateOutcome[] outcomes;
+            try
+            {
+                outcomes = await handler.MergeManyAsync(run.Keys, run.Objects, cancellationToken);
+            }
+            catch (Exception e) when (ToError(e) is { } error)
+            {
+                foreach (var id in run.Ids)
+                {
+                    await answers.WriteAsync((run.StreamId, id, new PeerResponse { Error = error }), cancellationToken);
+                }
+
+                return;
+            }
+
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                var response = outcomes[i].Error is { } e
+                    ? new PeerResponse { Error = ToError(e) ?? throw e }
+                    : new PeerResponse();
+                await answers.WriteAsync((run.StreamId, run.Ids[i], response), cancellationToken);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>The plain replication merges (not hints) gathered from one envelope.</summary>
+    private sealed class MergeRun(ulong streamId)
+    {
+        public ulong StreamId { get; } = streamId;
+
+        public List<ulong> Ids { get; } = [];
+
+        public List<byte[]> Keys { get; } = [];
+
+        public List<KvObject> Objects { get; } = [];
+
+        /// <summary>Merges that did not decode, with the error that answers each.</summary>
+        public List<(ulong Id, PeerError Error)> Refused { get; } = [];
+
+        public int Count => Ids.Count + Refused.Count;
+
+        /// <summary>Takes the request into the run if it is a plain merge; false leaves it to the general path.</summary>
+        public bool TryAdd(ulong id, PeerRequest request, PeerGrpcService service)
+        {
+            if (request.OpCase != PeerRequest.OpOneofCase.Merge || request.Merge.HintFor.Length != 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                var (key, obj) = service.DecodeMerge(request.Merge);
+                Ids.Add(id);
+                Keys.Add(key);
+                Objects.Add(obj);
+            }
+            catch (Exception e) when (ToError(e) is { } error)
+            {
+                Refused.Add((id, error));
+            }
+
+            return true;
         }
     }
 

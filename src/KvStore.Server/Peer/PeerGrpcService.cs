@@ -147,12 +147,13 @@ internal sealed partial class PeerGrpcService(
 
             case PeerRequest.OpOneofCase.Merge:
             {
-                var m = request.Merge;
-                var key = validate.Key(m.Key);
-                var obj = PeerMessages.Object(m.Object, _objectLimits) ?? throw new MalformedDataException("merge without an object");
-                await handler.MergeAsync(key, obj, m.HintFor, cancellationToken);
+                var (key, obj) = DecodeMerge(request.Merge);
+                await handler.MergeAsync(key, obj, request.Merge.HintFor, cancellationToken);
                 return new PeerResponse();
             }
+
+            case PeerRequest.OpOneofCase.MergeMany:
+                return await MergeManyAsync(request.MergeMany, cancellationToken);
 
             case PeerRequest.OpOneofCase.Tree:
             {
@@ -204,6 +205,49 @@ internal sealed partial class PeerGrpcService(
                 throw new MalformedDataException($"unknown peer operation {request.OpCase}");
         }
     }
+
+    /// <summary>Merges many objects in one store update; a merge that does not decode or is refused is answered with its own error.</summary>
+    private async Task<PeerResponse> MergeManyAsync(MergeManyRequest request, CancellationToken cancellationToken)
+    {
+        var response = new PeerResponse();
+        var keys = new List<byte[]>(request.Merges.Count);
+        var objects = new List<KvObject>(request.Merges.Count);
+        var positions = new List<int>(request.Merges.Count);
+        foreach (var merge in request.Merges)
+        {
+            try
+            {
+                if (merge.HintFor.Length != 0)
+                {
+                    throw new RequestRejectedException("a merge-many request carries no hints; send each hint on its own");
+                }
+
+                var (key, obj) = DecodeMerge(merge);
+                keys.Add(key);
+                objects.Add(obj);
+                positions.Add(response.MergeErrors.Count);
+                response.MergeErrors.Add(new PeerError());
+            }
+            catch (Exception e) when (ToError(e) is { } error)
+            {
+                response.MergeErrors.Add(error);
+            }
+        }
+
+        var outcomes = await handler.MergeManyAsync(keys, objects, cancellationToken);
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i].Error is { } e)
+            {
+                response.MergeErrors[positions[i]] = ToError(e) ?? throw e;
+            }
+        }
+
+        return response;
+    }
+
+    private (byte[] Key, KvObject Object) DecodeMerge(MergeRequest m) =>
+        (validate.Key(m.Key), PeerMessages.Object(m.Object, _objectLimits) ?? throw new MalformedDataException("merge without an object"));
 
     private Mutation ToMutation(MutationMessage message) => message.KindCase switch
     {
