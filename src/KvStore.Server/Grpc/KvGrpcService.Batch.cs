@@ -112,9 +112,9 @@ internal sealed partial class KvGrpcService
 
     /// <summary>
     /// Applies writes together through the coordinator (<see cref="Coordinator.CoordinateManyAsync"/>)
-    /// and fills in their results, holding one of the batch slots. When the coordinator has no room
-    /// for all of them at once, each runs as its own operation instead, waiting for room as single
-    /// operations of a batch do; so other traffic cannot starve them.
+    /// and fills in their results, holding one of the batch slots. When the coordinator still has no
+    /// room for all of them at once after a few tries, each runs as its own operation instead,
+    /// waiting for room as single operations of a batch do; so other traffic cannot starve them.
     /// </summary>
     private async Task RunTogetherAsync(List<TogetherWrite> writes, BatchRequest request, ConsistencyLevel level, BatchResult[] results, CancellationToken cancellationToken)
     {
@@ -132,7 +132,7 @@ internal sealed partial class KvGrpcService
             UpdateOutcome[] outcomes;
             try
             {
-                outcomes = await coordinator.CoordinateManyAsync(keys, mutations, level, cancellationToken);
+                outcomes = await CoordinateManyWhenRoomAsync(keys, mutations, level, cancellationToken);
             }
             catch (OverloadedException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -168,6 +168,29 @@ internal sealed partial class KvGrpcService
         finally
         {
             batchSlots.Release();
+        }
+    }
+
+    /// <summary>Attempts at writes applied together before they run one by one instead.</summary>
+    private const int TogetherAttempts = 10;
+
+    /// <summary>
+    /// Applies writes together, waiting and trying again while the coordinator has no room for all
+    /// of them: batches alone free room for each other quickly, since replication ends soon after.
+    /// </summary>
+    /// <exception cref="OverloadedException">Still no room after <see cref="TogetherAttempts"/> attempts.</exception>
+    private async Task<UpdateOutcome[]> CoordinateManyWhenRoomAsync(byte[][] keys, Mutation[] mutations, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await coordinator.CoordinateManyAsync(keys, mutations, level, cancellationToken);
+            }
+            catch (OverloadedException) when (attempt < TogetherAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2 * attempt, 20)), cancellationToken);
+            }
         }
     }
 
