@@ -67,15 +67,7 @@ public sealed class AntiEntropyTests
         // Handoff off: the restarted node would otherwise push what only it held as soon as it
         // learns the others (its first routing table holds only itself), before anti-entropy runs.
         await using var cluster = await LocalCluster.StartAsync(3, Ct, new Dictionary<string, string> { ["KVSTORE_HANDOFF__ENABLED"] = "false" });
-        for (var i = 0; i < 3; i++)
-        {
-            var node = i;
-            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-            {
-                var states = await cluster.MemberStatesAsync(node, Ct);
-                return (states.Count == 3 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-            }, Ct);
-        }
+        await cluster.AllSeeAllAliveAsync(Ct);
 
         using var channel = Channels.Open(cluster.GrpcEndpoint(0));
         var client = new Protocol.V1.KvStore.KvStoreClient(channel);

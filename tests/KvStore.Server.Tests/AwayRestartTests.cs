@@ -33,7 +33,7 @@ public sealed class AwayRestartTests
             ["KVSTORE_ANTIENTROPY__INTERVAL"] = "00:00:00.500",
         };
         await using var cluster = await LocalCluster.StartAsync(3, Ct, environment);
-        await AllAliveAsync(cluster, 0);
+        await cluster.SeesAllAliveAsync(0, Ct);
 
         var keys = Enumerable.Range(0, 40).Select(i => $"k{i:D2}").ToList();
         using (var channel = Channels.Open(cluster.GrpcEndpoint(0)))
@@ -131,13 +131,6 @@ public sealed class AwayRestartTests
             Assert.Equal(3, held);
         }
     }
-
-    private static async Task AllAliveAsync(LocalCluster cluster, int i) =>
-        await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-        {
-            var states = await cluster.MemberStatesAsync(i, Ct);
-            return (states.Count == 3 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-        }, Ct);
 
     private static long Metric(string metrics, string name) =>
         long.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);

@@ -31,7 +31,7 @@ public sealed class ChurnTests
     public async Task Every_node_serves_every_write_acknowledged_at_ONE_while_a_node_was_killed_and_restarted_three_times()
     {
         await using var cluster = await LocalCluster.StartAsync(3, Ct);
-        await AllAliveAsync(cluster);
+        await cluster.AllSeeAllAliveAsync(Ct);
 
         using var channel = Channels.Open(cluster.GrpcEndpoint(0));
         var client = new Protocol.V1.KvStore.KvStoreClient(channel);
@@ -204,19 +204,6 @@ public sealed class ChurnTests
         }
 
         return missing;
-    }
-
-    private static async Task AllAliveAsync(LocalCluster cluster)
-    {
-        for (var i = 0; i < cluster.Size; i++)
-        {
-            var node = i;
-            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-            {
-                var states = await cluster.MemberStatesAsync(node, Ct);
-                return (states.Count == cluster.Size && states.Values.All(s => s == "alive"), string.Join(", ", states));
-            }, Ct);
-        }
     }
 
     private static Task WaitForAsync(Func<bool> condition, string what) =>

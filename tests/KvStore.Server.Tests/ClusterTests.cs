@@ -21,15 +21,7 @@ public sealed class ClusterTests
         await using var cluster = await LocalCluster.StartAsync(3, Ct);
 
         // Every node lists all three members as alive within 30 s.
-        for (var i = 0; i < 3; i++)
-        {
-            var node = i;
-            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-            {
-                var states = await cluster.MemberStatesAsync(node, Ct);
-                return (states.Count == 3 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-            }, Ct);
-        }
+        await cluster.AllSeeAllAliveAsync(Ct);
 
         using var channel1 = Channels.Open(cluster.GrpcEndpoint(0));
         using var channel2 = Channels.Open(cluster.GrpcEndpoint(1));
@@ -126,15 +118,7 @@ public sealed class ClusterTests
     public async Task A_batch_reaches_every_replica_and_with_a_replica_down_meets_quorum_but_not_all()
     {
         await using var cluster = await LocalCluster.StartAsync(3, Ct);
-        for (var i = 0; i < 3; i++)
-        {
-            var node = i;
-            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-            {
-                var states = await cluster.MemberStatesAsync(node, Ct);
-                return (states.Count == 3 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-            }, Ct);
-        }
+        await cluster.AllSeeAllAliveAsync(Ct);
 
         using var channel = Channels.Open(cluster.GrpcEndpoint(1));
         var client = new Protocol.V1.KvStore.KvStoreClient(channel);

@@ -17,15 +17,7 @@ public sealed class HandoffClusterTests
     public async Task A_node_stopped_with_SIGTERM_hands_its_ranges_over_and_every_key_keeps_three_replicas()
     {
         await using var cluster = await LocalCluster.StartAsync(4, Ct, new Dictionary<string, string> { ["KVSTORE_ANTIENTROPY__ENABLED"] = "false" });
-        for (var i = 0; i < 4; i++)
-        {
-            var node = i;
-            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(60), async () =>
-            {
-                var states = await cluster.MemberStatesAsync(node, Ct);
-                return (states.Count == 4 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-            }, Ct);
-        }
+        await cluster.AllSeeAllAliveAsync(Ct, TimeSpan.FromSeconds(60));
 
         using var channel = Channels.Open(cluster.GrpcEndpoint(0));
         var client = new Protocol.V1.KvStore.KvStoreClient(channel);

@@ -24,15 +24,7 @@ public sealed class TombstoneTests
             ["KVSTORE_TOMBSTONES__GRACE"] = "00:00:00",
         };
         await using var cluster = await LocalCluster.StartAsync(2, Ct, environment);
-        for (var i = 0; i < 2; i++)
-        {
-            var node = i;
-            await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-            {
-                var states = await cluster.MemberStatesAsync(node, Ct);
-                return (states.Count == 2 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-            }, Ct);
-        }
+        await cluster.AllSeeAllAliveAsync(Ct);
 
         using var channel = Channels.Open(cluster.GrpcEndpoint(0));
         var client = new Protocol.V1.KvStore.KvStoreClient(channel);
@@ -88,11 +80,7 @@ public sealed class TombstoneTests
             ["KVSTORE_ANTIENTROPY__INTERVAL"] = "00:00:00.500",
         };
         await using var cluster = await LocalCluster.StartAsync(2, Ct, environment);
-        await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-        {
-            var states = await cluster.MemberStatesAsync(0, Ct);
-            return (states.Count == 2 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-        }, Ct);
+        await cluster.SeesAllAliveAsync(0, Ct);
 
         using var channel = Channels.Open(cluster.GrpcEndpoint(0));
         var client = new Protocol.V1.KvStore.KvStoreClient(channel);
@@ -117,11 +105,7 @@ public sealed class TombstoneTests
 
         await cluster.StartNodeAsync(1, Ct);
         Assert.Contains("longer than the tombstone horizon", cluster[1].Output, StringComparison.Ordinal);
-        await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>
-        {
-            var states = await cluster.MemberStatesAsync(1, Ct);
-            return (states.Count == 2 && states.Values.All(s => s == "alive"), string.Join(", ", states));
-        }, Ct);
+        await cluster.SeesAllAliveAsync(1, Ct);
 
         // Anti-entropy fills node2 again with the live key; the collected one does not come back.
         await LocalCluster.WithinAsync(TimeSpan.FromSeconds(30), async () =>

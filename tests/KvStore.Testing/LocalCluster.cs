@@ -108,6 +108,23 @@ public sealed class LocalCluster : IAsyncDisposable
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
+    /// <summary>Waits until node <paramref name="i"/> lists every member of the cluster as alive, for at most <paramref name="bound"/> (30 s unless given).</summary>
+    public Task<TimeSpan> SeesAllAliveAsync(int i, CancellationToken cancellationToken, TimeSpan? bound = null) =>
+        WithinAsync(bound ?? TimeSpan.FromSeconds(30), async () =>
+        {
+            var states = await MemberStatesAsync(i, cancellationToken);
+            return (states.Count == Size && states.Values.All(s => s == "alive"), string.Join(", ", states));
+        }, cancellationToken);
+
+    /// <summary>Waits until every node lists every member as alive, each for at most <paramref name="bound"/> (30 s unless given).</summary>
+    public async Task AllSeeAllAliveAsync(CancellationToken cancellationToken, TimeSpan? bound = null)
+    {
+        for (var i = 0; i < Size; i++)
+        {
+            await SeesAllAliveAsync(i, cancellationToken, bound);
+        }
+    }
+
     /// <summary>
     /// Checks <paramref name="condition"/> every 200 ms until it holds or <paramref name="bound"/>
     /// passes; returns the time it took, or throws with the last observation. For waiting on other
