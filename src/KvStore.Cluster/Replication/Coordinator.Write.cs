@@ -245,7 +245,6 @@ public sealed partial class Coordinator
     /// Found only when a replica first misses: walking the whole ring on every write would be
     /// wasted while all replicas answer.
     /// </summary>
-    /// <summary>The alive nodes after the key's preference list, looked up only when a replica misses.</summary>
     private sealed class FallbackQueue(RoutingTable table, byte[] key)
     {
         private readonly Lock _lock = new();

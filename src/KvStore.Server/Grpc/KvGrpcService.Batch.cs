@@ -171,6 +171,10 @@ internal sealed partial class KvGrpcService
         }
     }
 
+    /// <summary>The pause before another attempt at what the coordinator refused as overloaded: longer with each attempt, at most 20 ms.</summary>
+    private static Task OverloadPauseAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2 * attempt, 20)), cancellationToken);
+
     /// <summary>Attempts at writes applied together before they run one by one instead.</summary>
     private const int TogetherAttempts = 10;
 
@@ -189,7 +193,7 @@ internal sealed partial class KvGrpcService
             }
             catch (OverloadedException) when (attempt < TogetherAttempts && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2 * attempt, 20)), cancellationToken);
+                await OverloadPauseAsync(attempt, cancellationToken);
             }
         }
     }
@@ -233,7 +237,7 @@ internal sealed partial class KvGrpcService
                 return result;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2 * attempt, 20)), cancellationToken);
+            await OverloadPauseAsync(attempt, cancellationToken);
         }
     }
 

@@ -2,8 +2,6 @@ using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Cluster.Security;
-using KvStore.Core.Crdt;
-using KvStore.Storage;
 using KvStore.Protocol.Peer.V1;
 
 namespace KvStore.Server.Peer;
@@ -45,7 +43,7 @@ internal sealed partial class PeerGrpcService
                     var merges = new MergeRun(batch.StreamId);
                     for (var i = 0; i < batch.Requests.Count; i++)
                     {
-                        if (merges.TryAdd(batch.Ids[i], batch.Requests[i], this))
+                        if (merges.TryAdd(batch.Ids[i], batch.Requests[i]))
                         {
                             continue;
                         }
@@ -93,44 +91,26 @@ internal sealed partial class PeerGrpcService
     }
 
     /// <summary>
-    /// Replication merges of one envelope, applied by one store update (<see cref="Cluster.Replication.PeerHandler.MergeManyAsync"/>)
-    /// so that a message of many merges costs the writer one item, not one per key. A merge that
-    /// does not decode is answered with its error at once and is not part of the run.
+    /// Replication merges of one envelope, applied by one store update (<see cref="ApplyMergesAsync"/>)
+    /// so that a message of many merges costs the writer one item, not one per key.
     /// </summary>
     private async Task AnswerMergesAsync(MergeRun run, ChannelWriter<(ulong, ulong, PeerResponse)> answers, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
-            foreach (var (id, error) in run.Refused)
-            {
-                await answers.WriteAsync((run.StreamId, id, new PeerResponse { Error = error }), cancellationToken);
-            }
-
-            if (run.Keys.Count == 0)
-            {
-                return;
-            }
-
-            UpdateOutcome[] outcomes;
+            PeerError[] errors;
             try
             {
-                outcomes = await handler.MergeManyAsync(run.Keys, run.Objects, cancellationToken);
+                errors = await ApplyMergesAsync(run.Merges, cancellationToken);
             }
             catch (Exception e) when (ToError(e) is { } error)
             {
-                foreach (var id in run.Ids)
-                {
-                    await answers.WriteAsync((run.StreamId, id, new PeerResponse { Error = error }), cancellationToken);
-                }
-
-                return;
+                errors = [.. run.Merges.Select(_ => error)];
             }
 
-            for (var i = 0; i < outcomes.Length; i++)
+            for (var i = 0; i < errors.Length; i++)
             {
-                var response = outcomes[i].Error is { } e
-                    ? new PeerResponse { Error = ToError(e) ?? throw e }
-                    : new PeerResponse();
+                var response = errors[i].Code == ErrorCode.Unspecified ? new PeerResponse() : new PeerResponse { Error = errors[i] };
                 await answers.WriteAsync((run.StreamId, run.Ids[i], response), cancellationToken);
             }
         }
@@ -147,35 +127,20 @@ internal sealed partial class PeerGrpcService
 
         public List<ulong> Ids { get; } = [];
 
-        public List<byte[]> Keys { get; } = [];
+        public List<MergeRequest> Merges { get; } = [];
 
-        public List<KvObject> Objects { get; } = [];
-
-        /// <summary>Merges that did not decode, with the error that answers each.</summary>
-        public List<(ulong Id, PeerError Error)> Refused { get; } = [];
-
-        public int Count => Ids.Count + Refused.Count;
+        public int Count => Ids.Count;
 
         /// <summary>Takes the request into the run if it is a plain merge; false leaves it to the general path.</summary>
-        public bool TryAdd(ulong id, PeerRequest request, PeerGrpcService service)
+        public bool TryAdd(ulong id, PeerRequest request)
         {
             if (request.OpCase != PeerRequest.OpOneofCase.Merge || request.Merge.HintFor.Length != 0)
             {
                 return false;
             }
 
-            try
-            {
-                var (key, obj) = service.DecodeMerge(request.Merge);
-                Ids.Add(id);
-                Keys.Add(key);
-                Objects.Add(obj);
-            }
-            catch (Exception e) when (ToError(e) is { } error)
-            {
-                Refused.Add((id, error));
-            }
-
+            Ids.Add(id);
+            Merges.Add(request.Merge);
             return true;
         }
     }

@@ -206,31 +206,43 @@ internal sealed partial class PeerGrpcService(
         }
     }
 
-    /// <summary>Merges many objects in one store update; a merge that does not decode or is refused is answered with its own error.</summary>
     private async Task<PeerResponse> MergeManyAsync(MergeManyRequest request, CancellationToken cancellationToken)
     {
         var response = new PeerResponse();
-        var keys = new List<byte[]>(request.Merges.Count);
-        var objects = new List<KvObject>(request.Merges.Count);
-        var positions = new List<int>(request.Merges.Count);
-        foreach (var merge in request.Merges)
+        response.MergeErrors.AddRange(await ApplyMergesAsync(request.Merges, cancellationToken));
+        return response;
+    }
+
+    /// <summary>
+    /// Merges many objects in one store update (<see cref="Cluster.Replication.PeerHandler.MergeManyAsync"/>),
+    /// for a merge-many request and for the plain merges of one stream envelope alike. A merge that
+    /// does not decode, carries a hint, or is refused gets its own error; the others are merged.
+    /// </summary>
+    /// <returns>Per merge, in order, its error, or an empty error (code unspecified) when it was merged.</returns>
+    private async Task<PeerError[]> ApplyMergesAsync(IReadOnlyList<MergeRequest> merges, CancellationToken cancellationToken)
+    {
+        var errors = new PeerError[merges.Count];
+        var keys = new List<byte[]>(merges.Count);
+        var objects = new List<KvObject>(merges.Count);
+        var positions = new List<int>(merges.Count);
+        for (var i = 0; i < merges.Count; i++)
         {
             try
             {
-                if (merge.HintFor.Length != 0)
+                if (merges[i].HintFor.Length != 0)
                 {
                     throw new RequestRejectedException("a merge-many request carries no hints; send each hint on its own");
                 }
 
-                var (key, obj) = DecodeMerge(merge);
+                var (key, obj) = DecodeMerge(merges[i]);
                 keys.Add(key);
                 objects.Add(obj);
-                positions.Add(response.MergeErrors.Count);
-                response.MergeErrors.Add(new PeerError());
+                positions.Add(i);
+                errors[i] = new PeerError();
             }
             catch (Exception e) when (ToError(e) is { } error)
             {
-                response.MergeErrors.Add(error);
+                errors[i] = error;
             }
         }
 
@@ -239,11 +251,11 @@ internal sealed partial class PeerGrpcService(
         {
             if (outcomes[i].Error is { } e)
             {
-                response.MergeErrors[positions[i]] = ToError(e) ?? throw e;
+                errors[positions[i]] = ToError(e) ?? throw e;
             }
         }
 
-        return response;
+        return errors;
     }
 
     private (byte[] Key, KvObject Object) DecodeMerge(MergeRequest m) =>
