@@ -102,7 +102,7 @@ public sealed partial class RocksObjectStore
         group.Batch.Delete(MerkleLayout.IndexKey(position, item.Key), _positions);
         var segment = Segments.Of(position);
         group.LeafChanges[segment] = group.LeafChanges.GetValueOrDefault(segment) ^ currentHash;
-        group.Objects[item.Key] = (null, 0, 0);
+        group.Objects[item.Key] = (null, [], 0);
 
         // A later write of the key starts from an empty object, and this actor must not reuse the
         // counters the collected object's clock holds: a copy of the old tombstone arriving later

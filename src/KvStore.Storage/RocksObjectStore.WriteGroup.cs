@@ -21,10 +21,10 @@ public sealed partial class RocksObjectStore
         public WriteBatch Batch { get; } = new();
 
         /// <summary>
-        /// Objects written by this group, with their encoded size and <see cref="Core.AntiEntropy.ObjectHash"/>;
+        /// Objects written by this group, with their encoding and <see cref="Core.AntiEntropy.ObjectHash"/>;
         /// a null object is a key the group collected (removed).
         /// </summary>
-        public Dictionary<byte[], (KvObject? Object, int Bytes, ulong Hash)> Objects { get; } = new(ByteOrder.Instance);
+        public Dictionary<byte[], (KvObject? Object, byte[] Encoded, ulong Hash)> Objects { get; } = new(ByteOrder.Instance);
 
         /// <summary>Per leaf segment the group changed: the XOR of its keys' old and new hashes.</summary>
         public Dictionary<int, ulong> LeafChanges { get; } = [];

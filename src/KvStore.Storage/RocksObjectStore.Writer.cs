@@ -116,7 +116,7 @@ public sealed partial class RocksObjectStore
                 _tree.Xor(segment, delta);
             }
 
-            foreach (var (key, (obj, bytes, hash)) in group.Objects)
+            foreach (var (key, (obj, encoded, hash)) in group.Objects)
             {
                 if (obj is null)
                 {
@@ -124,7 +124,7 @@ public sealed partial class RocksObjectStore
                 }
                 else
                 {
-                    _recent.Set(key, obj, bytes, hash);
+                    _recent.Set(key, encoded, hash);
                 }
             }
 
@@ -184,7 +184,7 @@ public sealed partial class RocksObjectStore
         group.Batch.Put(key, encoded, _objects);
         StageTree(group, key, current, currentHash, hash);
         StageTombstoneIndex(group, key, current, next);
-        group.Objects[key] = (next, encoded.Length, hash);
+        group.Objects[key] = (next, encoded, hash);
         group.ObjectWrites++;
         group.Operations++;
         return next;
@@ -202,9 +202,9 @@ public sealed partial class RocksObjectStore
             return staged.Object;
         }
 
-        if (_recent.TryGet(key, out var current, out hash))
+        if (_recent.TryGet(key, out var cached, out hash))
         {
-            return current;
+            return ObjectCodec.Decode(cached);
         }
 
         var stored = _db.Get(key, _objects);

@@ -34,16 +34,16 @@ public sealed class StorageOptions
     public int MaxHintsPerTarget { get; set; } = 100_000;
 
     /// <summary>
-    /// Encoded bytes of recently written objects the writer keeps decoded, so updating a hot key
-    /// needs no RocksDB lookup. Zero turns it off.
+    /// Bytes of recently written objects (encoded, with their keys) the writer keeps in memory, so
+    /// updating a hot key needs no RocksDB lookup. Zero turns it off; at most 1 GiB.
     /// </summary>
     public long RecentObjectsBytes { get; set; } = 32 * 1024 * 1024;
 
     public IEnumerable<string> Validate()
     {
-        if (RecentObjectsBytes is < 0 or > 16L * 1024 * 1024 * 1024)
+        if (RecentObjectsBytes is < 0 or > RecentObjects.MaxCapacityBytes)
         {
-            yield return $"Storage:RecentObjectsBytes must be between 0 and 17179869184 (is {RecentObjectsBytes})";
+            yield return $"Storage:RecentObjectsBytes must be between 0 and {RecentObjects.MaxCapacityBytes} (is {RecentObjectsBytes})";
         }
 
         if (MaxObjectBytes is < 1024 or > 512 * 1024 * 1024)

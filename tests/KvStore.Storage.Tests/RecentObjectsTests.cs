@@ -15,54 +15,157 @@ public sealed class RecentObjectsTests
     private static KvObject Register(string value, long physical = 1) =>
         KvObject.Of(LwwRegister.Empty.Assign(Actor, new HlcTimestamp(physical, 0), Encoding.UTF8.GetBytes(value), null));
 
+    private static byte[] Bytes(int length, byte fill) => Enumerable.Repeat(fill, length).ToArray();
+
+    private static (byte[] Encoded, ulong Hash)? Get(RecentObjects cache, byte[] key) =>
+        cache.TryGet(key, out var encoded, out var hash) ? (encoded.ToArray(), hash) : null;
+
     [Fact]
-    public void The_least_recently_used_entry_goes_first_when_the_bytes_pass_the_capacity()
+    public void A_key_reads_back_the_object_and_hash_last_set_for_it()
     {
-        var cache = new RecentObjects(capacityBytes: 400);
-        cache.Set(K("a"), Register("a"), 100, 0);
-        cache.Set(K("b"), Register("b"), 100, 0);
-        cache.Set(K("c"), Register("c"), 100, 0);
-        Assert.True(cache.TryGet(K("a"), out _, out _)); // a is now the most recent
+        var cache = new RecentObjects(capacityBytes: 4096);
+        cache.Set(K("a"), Bytes(30, 1), 11);
+        cache.Set(K("b"), Bytes(5, 2), 22);
+        cache.Set(K("a"), Bytes(50, 3), 33);
 
-        cache.Set(K("d"), Register("d"), 100, 0);
-        cache.Set(K("e"), Register("e"), 100, 0);
-
-        Assert.False(cache.TryGet(K("b"), out _, out _));
-        Assert.True(cache.TryGet(K("a"), out var a, out _));
-        Assert.Equal(Register("a"), a);
-        Assert.Equal(4, cache.Count);
-        Assert.Equal(400, cache.Bytes);
+        Assert.Equal(2, cache.Count);
+        var a = Get(cache, K("a"));
+        Assert.NotNull(a);
+        Assert.Equal(Bytes(50, 3), a.Value.Encoded);
+        Assert.Equal(33UL, a.Value.Hash);
+        Assert.Equal(Bytes(5, 2), Get(cache, K("b"))!.Value.Encoded);
+        Assert.Null(Get(cache, K("c")));
     }
 
     [Fact]
-    public void Setting_a_key_again_replaces_its_entry_and_its_size()
+    public void The_oldest_write_goes_first_when_the_ring_is_full_and_a_key_written_again_stays()
     {
-        var cache = new RecentObjects(capacityBytes: 1000);
-        cache.Set(K("a"), Register("old"), 100, 0);
-        cache.Set(K("a"), Register("new", 2), 60, 0);
-        Assert.Equal(1, cache.Count);
-        Assert.Equal(60, cache.Bytes);
-        Assert.True(cache.TryGet(K("a"), out var value, out _));
-        Assert.Equal(Register("new", 2), value);
+        // Each record is 16 bytes of header, a 1-byte key and 47 bytes of object: 64 bytes, so a
+        // 256-byte ring holds four.
+        var cache = new RecentObjects(capacityBytes: 256);
+        cache.Set(K("a"), Bytes(47, 1), 1);
+        cache.Set(K("b"), Bytes(47, 2), 2);
+        cache.Set(K("c"), Bytes(47, 3), 3);
+        cache.Set(K("a"), Bytes(47, 4), 4); // a moves to the newest end; its first record is dead
+        Assert.Equal(256, cache.Bytes);
+
+        cache.Set(K("d"), Bytes(47, 5), 5); // drops a's dead record
+        Assert.Equal(4, cache.Count);
+        cache.Set(K("e"), Bytes(47, 6), 6); // drops b
+
+        Assert.Null(Get(cache, K("b")));
+        Assert.Equal(Bytes(47, 4), Get(cache, K("a"))!.Value.Encoded);
+        Assert.Equal(4, cache.Count);
+        Assert.Equal(256, cache.Bytes);
     }
 
     [Fact]
     public void An_object_over_a_quarter_of_the_capacity_is_not_kept_and_drops_an_older_copy()
     {
         var cache = new RecentObjects(capacityBytes: 1000);
-        cache.Set(K("a"), Register("small"), 100, 0);
-        cache.Set(K("a"), Register("large", 2), 251, 0);
-        Assert.False(cache.TryGet(K("a"), out _, out _));
-        Assert.Equal(0, cache.Bytes);
+        cache.Set(K("a"), Bytes(100, 1), 0);
+        cache.Set(K("a"), Bytes(251, 2), 0);
+        Assert.Null(Get(cache, K("a")));
+        Assert.Equal(0, cache.Count);
     }
 
     [Fact]
     public void A_zero_capacity_keeps_nothing()
     {
         var cache = new RecentObjects(capacityBytes: 0);
-        cache.Set(K("a"), Register("a"), 1, 0);
+        cache.Set(K("a"), Bytes(1, 1), 0);
         Assert.Equal(0, cache.Count);
+        Assert.Null(Get(cache, K("a")));
     }
+
+    [Fact]
+    public void Removed_and_cleared_keys_are_gone_and_the_ring_takes_new_writes_after()
+    {
+        var cache = new RecentObjects(capacityBytes: 512);
+        cache.Set(K("a"), Bytes(10, 1), 1);
+        cache.Set(K("b"), Bytes(10, 2), 2);
+        cache.Remove(K("a"));
+        Assert.Null(Get(cache, K("a")));
+        Assert.Equal(1, cache.Count);
+
+        cache.Clear();
+        Assert.Equal(0, cache.Count);
+        Assert.Null(Get(cache, K("b")));
+        cache.Set(K("b"), Bytes(10, 3), 3);
+        Assert.Equal(Bytes(10, 3), Get(cache, K("b"))!.Value.Encoded);
+    }
+
+    [Fact]
+    public void A_seeded_history_of_writes_and_removals_matches_a_model_of_the_ring()
+    {
+        // The model keeps every key's latest write with the ring position it was appended at,
+        // computed independently: a key is held exactly when its latest record still lies within
+        // the last `capacity` bytes of the ring, counting the gaps left at the ring's end.
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("RECENT_SEED"), out var s) ? s : Environment.TickCount;
+        var random = new Random(seed);
+        foreach (var capacity in new[] { 1024, 4096, 200_000 })
+        {
+            var cache = new RecentObjects(capacity);
+            var model = new Dictionary<string, (byte[] Encoded, ulong Hash, long End)>();
+            long head = 0;
+            var ringLength = 0L;
+            for (var step = 0; step < 20_000; step++)
+            {
+                var key = "k" + random.Next(random.Next(2) == 0 ? 8 : 300);
+                if (random.Next(20) == 0)
+                {
+                    cache.Remove(K(key));
+                    model.Remove(key);
+                }
+                else
+                {
+                    var encoded = Bytes(random.Next(0, capacity / 8), (byte)random.Next(256));
+                    var hash = (ulong)random.NextInt64();
+                    cache.Set(K(key), encoded, hash);
+                    var size = (16 + K(key).Length + encoded.Length + 7) & ~7;
+                    if (size > capacity / 4)
+                    {
+                        model.Remove(key);
+                        continue;
+                    }
+
+                    // The ring grows by doubling from 64 KiB (or is the capacity if smaller)
+                    // until the capacity, and wraps only once it is that large.
+                    while (ringLength < capacity && head + size > ringLength)
+                    {
+                        ringLength = Math.Min(capacity, Math.Max(64 * 1024, ringLength * 2));
+                    }
+
+                    var start = head;
+                    if (ringLength - head % ringLength < size)
+                    {
+                        start += ringLength - head % ringLength;
+                    }
+
+                    head = start + size;
+                    model[key] = (encoded, hash, head);
+                }
+
+                foreach (var gone in model.Where(e => head - e.Value.End > ringLength - RecordSize(e.Key, e.Value.Encoded)).Select(e => e.Key).ToList())
+                {
+                    model.Remove(gone);
+                }
+
+                if (step % 97 == 0 || step == 19_999)
+                {
+                    Assert.True(model.Count == cache.Count, $"capacity {capacity}, step {step}: {cache.Count} keys held, the model {model.Count} (seed {seed}, replay with RECENT_SEED={seed})");
+                    foreach (var (k, (encoded, hash, _)) in model)
+                    {
+                        var held = Get(cache, K(k));
+                        Assert.True(held is not null && held.Value.Encoded.AsSpan().SequenceEqual(encoded) && held.Value.Hash == hash,
+                            $"capacity {capacity}, step {step}: key {k} differs (seed {seed}, replay with RECENT_SEED={seed})");
+                    }
+                }
+            }
+        }
+    }
+
+    private static long RecordSize(string key, byte[] encoded) => (16 + K(key).Length + encoded.Length + 7) & ~7;
 
     [Fact]
     public async Task The_store_answers_the_same_with_and_without_the_cache()
