@@ -106,6 +106,11 @@ public sealed partial class RocksObjectStore : IObjectStore
     {
         var path = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(path);
+        if (options.LowPriorityBackground && !RocksBackgroundPriority.TryLower(out var failure))
+        {
+            LogBackgroundPriorityFailed(logger, failure);
+        }
+
         var dbOptions = new DbOptions()
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true)
@@ -209,6 +214,9 @@ public sealed partial class RocksObjectStore : IObjectStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened data directory {Path} as actor {Actor} (new: {Created}, fsync on acknowledge: {Sync})")]
     private static partial void LogOpened(ILogger logger, string path, string actor, bool created, bool sync);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not lower the priority of RocksDB's flushes and compactions ({Failure}); they run at normal priority")]
+    private static partial void LogBackgroundPriorityFailed(ILogger logger, string? failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} hints pending for {Target}")]
     private static partial void LogHintsPending(ILogger logger, int count, string target);

@@ -13,6 +13,13 @@ public sealed class StorageOptions
     /// </summary>
     public bool Sync { get; set; }
 
+    /// <summary>
+    /// Run RocksDB's flushes and compactions at the lowest CPU priority, so that on shared cores
+    /// they take the time requests leave rather than stalling them. Turn it off on a node whose
+    /// writes outrun its flushes with the cores busy, where RocksDB would then slow writes down.
+    /// </summary>
+    public bool LowPriorityBackground { get; set; } = true;
+
     /// <summary>Keys one RocksDB write batch (and, with <see cref="Sync"/>, one fsync) takes items for; an item that writes many keys at once still goes whole into one batch.</summary>
     public int MaxBatchSize { get; set; } = 512;
 
