@@ -113,7 +113,13 @@ internal static class BenchmarkReport
         md.Append(Inv, $"- **Warm-up of fresh servers.** A .NET server compiles its hot paths again with full optimisation during its first 20-30 s under load (tiered JIT) and runs much slower until then. So before measuring each freshly started set of KvStore servers, bench/run sends {Fact(r.Environment, "server_warmup", "some")} s of puts from 64 callers that are not recorded.\n");
         md.Append("- **Baselines.** The empty call is a gRPC health check to the same node by the same client: a round trip that does no work, the most a put could reach. ");
         md.Append("etcd runs as 3 members on this machine, each with its own data directory, driven through its gRPC KV API by the same client loop round-robin over the three; etcd fsyncs its log before it answers, so `--sync` is the like-for-like durability comparison.\n");
-        md.Append("- **Half load.** After the 3-node closed-loop runs, bench/run runs puts with `--rate` at half the 64-caller throughput just measured: the 64 callers share that rate, each sending on a fixed schedule, and each call's latency counts from when it was due, so a stall shows in every call it held up (coordinated omission corrected).\n\n");
+        md.Append("- **Half load.** After the 3-node closed-loop runs, bench/run runs puts with `--rate` at half the 64-caller throughput just measured: the 64 callers share that rate, each sending on a fixed schedule, and each call's latency counts from when it was due, so a stall shows in every call it held up (coordinated omission corrected).");
+        if (r.FindPaced(BenchSetups.ThreeNodes, "put") is { } paced)
+        {
+            md.Append(Inv, $" This run's calls are recorded after {Secs(paced.WarmupSeconds)} s of paced calls that are not: a freshly started kvbench compiles its own hot paths again during its first seconds, and a paced call delayed by that would count against the servers.");
+        }
+
+        md.Append("\n\n");
     }
 
     private static void Concurrency(StringBuilder md, ResultSet r, string chartLink)
