@@ -17,17 +17,19 @@ internal static class RocksBackgroundPriority
     // loaded image, so the environment below is the one its databases use.
     private const string Library = "rocksdb";
 
-    private static int _lowered;
+    // Done once per process; every later open is told how that went.
+    private static readonly Lazy<string?> Failure = new(Lower);
 
-    /// <summary>Lowers the priority once per process; false, with the reason, if the library could not do it.</summary>
+    /// <summary>Lowers the priority (once per process); false, with the reason, if the library could not do it.</summary>
     public static bool TryLower(out string? failure)
     {
-        failure = null;
-        if (Interlocked.Exchange(ref _lowered, 1) == 1)
-        {
-            return true;
-        }
+        failure = Failure.Value;
+        return failure is null;
+    }
 
+    /// <summary>Lowers both pools' priority; the reason it could not, or null.</summary>
+    private static string? Lower()
+    {
         try
         {
             var env = rocksdb_create_default_env();
@@ -43,12 +45,11 @@ internal static class RocksBackgroundPriority
                 rocksdb_env_destroy(env);
             }
 
-            return true;
+            return null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            failure = e.Message;
-            return false;
+            return e.Message;
         }
     }
 
