@@ -12,9 +12,6 @@ public sealed class RecentObjectsTests
 
     private static byte[] K(string s) => Encoding.UTF8.GetBytes(s);
 
-    private static KvObject Register(string value, long physical = 1) =>
-        KvObject.Of(LwwRegister.Empty.Assign(Actor, new HlcTimestamp(physical, 0), Encoding.UTF8.GetBytes(value), null));
-
     private static byte[] Bytes(int length, byte fill) => Enumerable.Repeat(fill, length).ToArray();
 
     private static (byte[] Encoded, ulong Hash)? Get(RecentObjects cache, byte[] key) =>
@@ -122,7 +119,7 @@ public sealed class RecentObjectsTests
                     var encoded = Bytes(random.Next(0, capacity / 8), (byte)random.Next(256));
                     var hash = (ulong)random.NextInt64();
                     cache.Set(K(key), encoded, hash);
-                    var size = (16 + K(key).Length + encoded.Length + 7) & ~7;
+                    var size = RecordSize(key, encoded);
                     if (size > capacity / 4)
                     {
                         model.Remove(key);
