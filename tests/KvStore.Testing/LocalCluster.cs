@@ -47,7 +47,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             for (var i = 0; i < size; i++)
             {
-                await cluster.StartNodeAsync(i, cancellationToken);
+                await cluster.StartFirstTimeAsync(i, cancellationToken);
             }
 
             return cluster;
@@ -56,6 +56,28 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts node <paramref name="i"/> for the first time. Its ports were only found free, so another
+    /// process may bind one first; then it starts on new ones, as <see cref="ServerProcess.StartAsync"/>
+    /// does. Nothing has used its address yet: later nodes take node 0's as their seed once it runs.
+    /// </summary>
+    private async Task StartFirstTimeAsync(int i, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartNodeAsync(i, cancellationToken);
+                return;
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && ServerProcess.LostPortRace(e))
+            {
+                _grpcPorts[i] = ServerProcess.FreePort();
+                _adminPorts[i] = ServerProcess.FreePort();
+            }
         }
     }
 

@@ -75,7 +75,7 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 return await StartOnAsync(dataDir, FreePort(), FreePort(), extraArgs, owns, cancellationToken, environment);
             }
-            catch (InvalidOperationException e) when (e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase))
+            catch (InvalidOperationException e) when (LostPortRace(e))
             {
                 last = e;
             }
@@ -83,6 +83,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
         throw new InvalidOperationException("could not start a server on free ports", last);
     }
+
+    /// <summary>
+    /// Whether a start failed because another process bound one of the ports after <see cref="FreePort"/>
+    /// found it free: then a start on new ports may succeed.
+    /// </summary>
+    public static bool LostPortRace(InvalidOperationException e) => e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Starts a server on the given ports (a restart keeps its address) and waits until it is ready.</summary>
     public static async Task<ServerProcess> StartOnAsync(
