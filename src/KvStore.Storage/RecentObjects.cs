@@ -17,11 +17,15 @@ namespace KvStore.Storage;
 /// </para>
 /// <para>
 /// A record is a 16-byte header (key length, object length, object hash), the key and the object,
-/// padded to 8 bytes. A write appends a record; when the ring is full, the oldest records are
-/// dropped to make room (so a key written again moves to the newest end, as it would in a
-/// least-recently-written list). A record that does not fit before the ring's end leaves a skip
-/// mark there and starts again at the beginning. The ring starts small and doubles up to the
-/// capacity, before it first wraps.
+/// padded to 8 bytes. A key's new object that needs as many bytes as the one held (the usual case:
+/// a value rewritten at the same size, with the same actors in its clock) is written over the old
+/// one in place. Otherwise the write appends a record, and the key's older record stays behind,
+/// dead, until the ring comes round to it. When the ring is full, the oldest records are dropped
+/// to make room: first in, first out, so a hot key written in place leaves once a lap and comes
+/// back on its next write. Appending every write instead let a few hot keys fill the ring with
+/// dead copies of themselves and push most other keys out. A record that does not fit before the
+/// ring's end leaves a skip mark there and starts again at the beginning. The ring starts small
+/// and doubles up to the capacity, before it first wraps.
 /// </para>
 /// </summary>
 internal sealed class RecentObjects
@@ -56,7 +60,7 @@ internal sealed class RecentObjects
     /// <summary>Keys held.</summary>
     public int Count => _count;
 
-    /// <summary>Bytes of the ring in use, records of keys written again or removed included until they are dropped.</summary>
+    /// <summary>Bytes of the ring in use, dead records (of keys appended again or removed) included until they are dropped.</summary>
     public long Bytes => _head - _tail;
 
     /// <summary>Finds a key's latest object.</summary>
@@ -90,17 +94,28 @@ internal sealed class RecentObjects
             return;
         }
 
-        var position = Reserve(size);
-        var at = Physical(position);
-        var record = _ring.AsSpan(at, size);
-        BinaryPrimitives.WriteInt32LittleEndian(record, key.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(record[4..], encoded.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(record[8..], hash);
-        key.CopyTo(record[HeaderBytes..]);
-        encoded.CopyTo(record[(HeaderBytes + key.Length)..]);
-
         var keyHash = Hash(key);
         var slot = Find(key, keyHash);
+        if (slot >= 0)
+        {
+            var held = Physical(_slots[slot].Position);
+            var heldObjectLength = BinaryPrimitives.ReadInt32LittleEndian(_ring.AsSpan(held + 4));
+            if (RecordBytes(key.Length, heldObjectLength) == size)
+            {
+                // The same room: the object is written over in place and the ring keeps no dead copy.
+                var room = _ring.AsSpan(held, size);
+                BinaryPrimitives.WriteInt32LittleEndian(room[4..], encoded.Length);
+                BinaryPrimitives.WriteUInt64LittleEndian(room[8..], hash);
+                encoded.CopyTo(room[(HeaderBytes + key.Length)..]);
+                return;
+            }
+        }
+
+        var position = Reserve(size);
+        Write(position, key, encoded, hash);
+
+        // Reserve may have dropped records and moved slots: look the key up again.
+        slot = Find(key, keyHash);
         if (slot >= 0)
         {
             // The older record stays in the ring, unreferenced, until the tail passes it.
@@ -138,6 +153,16 @@ internal sealed class RecentObjects
         Array.Clear(_slots);
         _count = 0;
         _tail = _head;
+    }
+
+    private void Write(long position, byte[] key, ReadOnlySpan<byte> encoded, ulong hash)
+    {
+        var record = _ring.AsSpan(Physical(position), RecordBytes(key.Length, encoded.Length));
+        BinaryPrimitives.WriteInt32LittleEndian(record, key.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(record[4..], encoded.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(record[8..], hash);
+        key.CopyTo(record[HeaderBytes..]);
+        encoded.CopyTo(record[(HeaderBytes + key.Length)..]);
     }
 
     private static int RecordBytes(int keyLength, int objectLength) => (HeaderBytes + keyLength + objectLength + 7) & ~7;

@@ -35,7 +35,7 @@ public sealed class RecentObjectsTests
     }
 
     [Fact]
-    public void The_oldest_write_goes_first_when_the_ring_is_full_and_a_key_written_again_stays()
+    public void A_key_written_again_at_its_size_stays_in_its_place_and_the_oldest_place_goes_first()
     {
         // Each record is 16 bytes of header, a 1-byte key and 47 bytes of object: 64 bytes, so a
         // 256-byte ring holds four.
@@ -43,17 +43,42 @@ public sealed class RecentObjectsTests
         cache.Set(K("a"), Bytes(47, 1), 1);
         cache.Set(K("b"), Bytes(47, 2), 2);
         cache.Set(K("c"), Bytes(47, 3), 3);
-        cache.Set(K("a"), Bytes(47, 4), 4); // a moves to the newest end; its first record is dead
-        Assert.Equal(256, cache.Bytes);
+        cache.Set(K("a"), Bytes(41, 4), 4); // 41 bytes pad to the same 64: written over in place
+        Assert.Equal(192, cache.Bytes);
 
-        cache.Set(K("d"), Bytes(47, 5), 5); // drops a's dead record
+        cache.Set(K("d"), Bytes(47, 5), 5);
         Assert.Equal(4, cache.Count);
+        Assert.Equal(256, cache.Bytes);
+        Assert.Equal(Bytes(41, 4), Get(cache, K("a"))!.Value.Encoded);
+        Assert.Equal(4UL, Get(cache, K("a"))!.Value.Hash);
+
+        cache.Set(K("e"), Bytes(47, 6), 6); // a's place is the oldest, however recently it was written
+        Assert.Null(Get(cache, K("a")));
+        Assert.Equal(Bytes(47, 2), Get(cache, K("b"))!.Value.Encoded);
+        Assert.Equal(4, cache.Count);
+        Assert.Equal(256, cache.Bytes);
+    }
+
+    [Fact]
+    public void A_key_written_again_at_another_size_moves_to_the_newest_end()
+    {
+        var cache = new RecentObjects(capacityBytes: 320);
+        cache.Set(K("a"), Bytes(47, 1), 1);
+        cache.Set(K("b"), Bytes(47, 2), 2);
+        cache.Set(K("c"), Bytes(47, 3), 3);
+        cache.Set(K("a"), Bytes(48, 4), 4); // 72 bytes: appended, and a's first record is dead
+        Assert.Equal(264, cache.Bytes);
+        Assert.Equal(3, cache.Count);
+
+        cache.Set(K("d"), Bytes(47, 5), 5); // skips the 56 bytes at the end; drops only a's dead record
+        Assert.Equal(4, cache.Count);
+        Assert.Equal(Bytes(47, 2), Get(cache, K("b"))!.Value.Encoded);
+
         cache.Set(K("e"), Bytes(47, 6), 6); // drops b
-
         Assert.Null(Get(cache, K("b")));
-        Assert.Equal(Bytes(47, 4), Get(cache, K("a"))!.Value.Encoded);
+        Assert.Equal(Bytes(48, 4), Get(cache, K("a"))!.Value.Encoded);
+        Assert.Equal(4UL, Get(cache, K("a"))!.Value.Hash);
         Assert.Equal(4, cache.Count);
-        Assert.Equal(256, cache.Bytes);
     }
 
     [Fact]
@@ -95,9 +120,10 @@ public sealed class RecentObjectsTests
     [Fact]
     public void A_seeded_history_of_writes_and_removals_matches_a_model_of_the_ring()
     {
-        // The model keeps every key's latest write with the ring position it was appended at,
-        // computed independently: a key is held exactly when its latest record still lies within
-        // the last `capacity` bytes of the ring, counting the gaps left at the ring's end.
+        // The model keeps every key's latest write with the ring position of its record, computed
+        // independently: a write at the held record's size keeps that position, any other appends.
+        // A key is held exactly when its record still lies within the last `capacity` bytes of
+        // the ring, counting the gaps left at the ring's end.
         var seed = int.TryParse(Environment.GetEnvironmentVariable("RECENT_SEED"), out var s) ? s : Environment.TickCount;
         var random = new Random(seed);
         foreach (var capacity in new[] { 1024, 4096, 200_000 })
@@ -116,31 +142,39 @@ public sealed class RecentObjectsTests
                 }
                 else
                 {
-                    var encoded = Bytes(random.Next(0, capacity / 8), (byte)random.Next(256));
+                    // Half the writes of a held key keep its length, so that many are written in place.
+                    var length = model.TryGetValue(key, out var prior) && random.Next(2) == 0 ? prior.Encoded.Length : random.Next(0, capacity / 8);
+                    var encoded = Bytes(length, (byte)random.Next(256));
                     var hash = (ulong)random.NextInt64();
                     cache.Set(K(key), encoded, hash);
                     var size = RecordSize(key, encoded);
                     if (size > capacity / 4)
                     {
                         model.Remove(key);
-                        continue;
                     }
-
-                    // The ring grows by doubling from 64 KiB (or is the capacity if smaller)
-                    // until the capacity, and wraps only once it is that large.
-                    while (ringLength < capacity && head + size > ringLength)
+                    else if (model.ContainsKey(key) && RecordSize(key, prior.Encoded) == size)
                     {
-                        ringLength = Math.Min(capacity, Math.Max(64 * 1024, ringLength * 2));
+                        // Written over in place: the key keeps its place in the ring.
+                        model[key] = (encoded, hash, prior.End);
                     }
-
-                    var start = head;
-                    if (ringLength - head % ringLength < size)
+                    else
                     {
-                        start += ringLength - head % ringLength;
-                    }
+                        // The ring grows by doubling from 64 KiB (or is the capacity if smaller)
+                        // until the capacity, and wraps only once it is that large.
+                        while (ringLength < capacity && head + size > ringLength)
+                        {
+                            ringLength = Math.Min(capacity, Math.Max(64 * 1024, ringLength * 2));
+                        }
 
-                    head = start + size;
-                    model[key] = (encoded, hash, head);
+                        var start = head;
+                        if (ringLength - head % ringLength < size)
+                        {
+                            start += ringLength - head % ringLength;
+                        }
+
+                        head = start + size;
+                        model[key] = (encoded, hash, head);
+                    }
                 }
 
                 foreach (var gone in model.Where(e => head - e.Value.End > ringLength - RecordSize(e.Key, e.Value.Encoded)).Select(e => e.Key).ToList())
