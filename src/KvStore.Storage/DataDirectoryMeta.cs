@@ -20,7 +20,7 @@ internal static class DataDirectoryMeta
     /// <summary>The names this class keeps in the family; <see cref="RocksObjectStore.WriteMeta"/> may not use them.</summary>
     public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) 
     {
-        "format-version", "node-id", "epoch", MerkleLayout.FormatName, RocksObjectStore.TombstoneIndexName, RocksObjectStore.CollectedCounterName, RocksObjectStore.LastAliveName, RocksObjectStore.SessionName,
+        "format-version", "node-id", "epoch", MerkleLayout.FormatName, MerkleLayout.CheckpointName, RocksObjectStore.TombstoneIndexName, RocksObjectStore.CollectedCounterName, RocksObjectStore.LastAliveName, RocksObjectStore.SessionName,
     };
 
     public static (ActorId Actor, bool Created) LoadOrCreate(RocksDb db, string path, string? nodeId, string defaultNodeId)

@@ -19,7 +19,7 @@ public sealed partial class RocksObjectStore
     private static readonly byte[] LastAliveKey = "last-alive"u8.ToArray();
 
     /// <summary>The families holding replicated data (everything but meta), emptied when the data is discarded.</summary>
-    private static readonly string[] DataFamilies = [ObjectsFamily, HintsFamily, MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily, TombstonesFamily];
+    private static readonly string[] DataFamilies = [ObjectsFamily, HintsFamily, MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily, MerkleLayout.TreeLogFamily, TombstonesFamily];
 
     /// <summary>When the directory was last marked alive, or null if never.</summary>
     public DateTimeOffset? LastAlive

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using KvStore.Core.AntiEntropy;
@@ -11,7 +12,8 @@ namespace KvStore.Storage;
 /// <summary>
 /// The store's side of anti-entropy: the segment tree, maintained by the writer in the same batch
 /// as every object it writes (see <see cref="StageUpdate"/>), and read here by exchanges. The whole
-/// tree is also held in memory (<see cref="SegmentLeaves"/>), published after each batch is written.
+/// tree is also held in memory (<see cref="SegmentLeaves"/>), published after each batch is written;
+/// on disk it is a checkpoint of the leaves and a log of the changes since (<see cref="MerkleLayout"/>).
 /// </summary>
 public sealed partial class RocksObjectStore : IMerkleSource
 {
@@ -19,6 +21,15 @@ public sealed partial class RocksObjectStore : IMerkleSource
     private const int BuildBatch = 4096;
 
     private readonly SegmentLeaves _tree = new();
+
+    /// <summary>The last sequence number given to a log record (or to the checkpoint); the writer's alone.</summary>
+    private long _treeSequence;
+
+    /// <summary>Leaf deltas in the log since the checkpoint: what an open replays.</summary>
+    private long _treeLogDeltas;
+
+    /// <summary>Leaf deltas logged since the checkpoint, which a reopening would replay.</summary>
+    internal long TreeLogDeltas => Interlocked.Read(ref _treeLogDeltas);
 
     /// <summary>Objects the tree was built from when this directory was opened, or -1 when the stored tree was current.</summary>
     public long TreeBuiltFrom { get; private set; } = -1;
@@ -109,7 +120,7 @@ public sealed partial class RocksObjectStore : IMerkleSource
         var started = Stopwatch.GetTimestamp();
 
         // Start from empty families: whatever an unfinished build or another layout left is not trusted.
-        foreach (var name in new[] { MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily })
+        foreach (var name in new[] { MerkleLayout.PositionsFamily, MerkleLayout.SegmentsFamily, MerkleLayout.TreeLogFamily })
         {
             db.DropColumnFamily(name);
             db.CreateColumnFamily(name == MerkleLayout.SegmentsFamily ? SegmentsFamilyOptions() : new ColumnFamilyOptions(), name);
@@ -142,14 +153,8 @@ public sealed partial class RocksObjectStore : IMerkleSource
 
             // The leaves and the marker land together, after every index entry: a crash before this
             // leaves no marker, and the next open builds again.
-            for (var segment = 0; segment < leaves.Length; segment++)
-            {
-                if (leaves[segment] != 0)
-                {
-                    batch.Put(MerkleLayout.SegmentKey(segment), MerkleLayout.Hash(leaves[segment]), segments);
-                }
-            }
-
+            StagePages(batch, segments, leaves);
+            batch.Put(MerkleLayout.CheckpointKey, MerkleLayout.SequenceKey(0), meta);
             batch.Put(formatKey, MerkleLayout.FormatValue, meta);
             db.Write(batch, SyncWrite);
         }
@@ -162,23 +167,91 @@ public sealed partial class RocksObjectStore : IMerkleSource
         return count;
     }
 
-    /// <summary>Loads the stored leaves into the in-memory tree.</summary>
+    /// <summary>
+    /// Sets the in-memory tree to what is stored: the checkpointed pages, then every logged delta
+    /// past the checkpoint. Also what the writer goes back to after a batch that may not have landed.
+    /// </summary>
     private void LoadTree()
     {
-        using var it = _db.NewIterator(_segments, new ReadOptions().SetTotalOrderSeek(true));
-        for (it.SeekToFirst(); it.Valid(); it.Next())
+        var leaves = new ulong[Segments.Count];
+        using (var pages = _db.NewIterator(_segments, new ReadOptions().SetTotalOrderSeek(true)))
         {
-            _tree.Set(MerkleLayout.SegmentOf(it.Key()), MerkleLayout.HashOf(it.Value()));
+            for (pages.SeekToFirst(); pages.Valid(); pages.Next())
+            {
+                var page = MerkleLayout.PageOf(pages.Key());
+                var value = pages.Value();
+                if (page is < 0 or >= MerkleLayout.Pages || value.Length != MerkleLayout.LeavesPerPage * 8)
+                {
+                    throw new StorageException($"the anti-entropy tree's page {page} is damaged ({value.Length} bytes)");
+                }
+
+                for (var i = 0; i < MerkleLayout.LeavesPerPage; i++)
+                {
+                    leaves[(page * MerkleLayout.LeavesPerPage) + i] = BinaryPrimitives.ReadUInt64LittleEndian(value.AsSpan(i * 8));
+                }
+            }
         }
+
+        var checkpoint = _db.Get(MerkleLayout.CheckpointKey, _meta) is { Length: 8 } stored ? MerkleLayout.SequenceOf(stored) : 0;
+        var sequence = checkpoint;
+        var deltas = 0L;
+        using (var log = _db.NewIterator(_treeLog))
+        {
+            for (log.SeekToFirst(); log.Valid(); log.Next())
+            {
+                var recordSequence = MerkleLayout.SequenceOf(log.Key());
+                sequence = Math.Max(sequence, recordSequence);
+                if (recordSequence <= checkpoint)
+                {
+                    continue;
+                }
+
+                var record = log.Value();
+                for (var at = 0; at + MerkleLayout.LogEntryBytes <= record.Length; at += MerkleLayout.LogEntryBytes)
+                {
+                    var segment = BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(at));
+                    if (segment is < 0 or >= Segments.Count)
+                    {
+                        throw new StorageException($"the anti-entropy tree's log record {recordSequence} is damaged (segment {segment})");
+                    }
+
+                    leaves[segment] ^= BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(at + 4));
+                    deltas++;
+                }
+            }
+        }
+
+        for (var segment = 0; segment < leaves.Length; segment++)
+        {
+            _tree.Set(segment, leaves[segment]);
+        }
+
+        _treeSequence = sequence;
+        Interlocked.Exchange(ref _treeLogDeltas, deltas);
     }
 
-    /// <summary>After a batch that may or may not have landed, takes the touched leaves back from disk so memory and disk agree.</summary>
-    private void ReloadLeaves(IEnumerable<int> segments)
+    /// <summary>Puts the pages of <paramref name="leaves"/> into a batch, deleting the all-zero ones.</summary>
+    private static void StagePages(WriteBatch batch, ColumnFamilyHandle segments, ReadOnlySpan<ulong> leaves)
     {
-        foreach (var segment in segments)
+        var page = new byte[MerkleLayout.LeavesPerPage * 8];
+        for (var p = 0; p < MerkleLayout.Pages; p++)
         {
-            var stored = _db.Get(MerkleLayout.SegmentKey(segment), _segments);
-            _tree.Set(segment, stored is null ? 0 : MerkleLayout.HashOf(stored));
+            var empty = true;
+            for (var i = 0; i < MerkleLayout.LeavesPerPage; i++)
+            {
+                var leaf = leaves[(p * MerkleLayout.LeavesPerPage) + i];
+                BinaryPrimitives.WriteUInt64LittleEndian(page.AsSpan(i * 8), leaf);
+                empty &= leaf == 0;
+            }
+
+            if (empty)
+            {
+                batch.Delete(MerkleLayout.PageKey(p), segments);
+            }
+            else
+            {
+                batch.Put(MerkleLayout.PageKey(p), page, segments);
+            }
         }
     }
 
@@ -201,27 +274,65 @@ public sealed partial class RocksObjectStore : IMerkleSource
         group.LeafChanges[segment] = group.LeafChanges.GetValueOrDefault(segment) ^ currentHash ^ hash;
     }
 
-    /// <summary>Puts the new value of every leaf the group changed into its batch.</summary>
-    private void StageLeaves(WriteGroup group)
+    /// <summary>Puts one log record of the group's leaf changes into its batch; returns the deltas it holds.</summary>
+    private int StageLeaves(WriteGroup group)
     {
+        var record = new byte[group.LeafChanges.Count * MerkleLayout.LogEntryBytes];
+        var length = 0;
         foreach (var (segment, delta) in group.LeafChanges)
         {
-            if (delta == 0)
+            if (delta != 0)
             {
-                continue;
-            }
-
-            var value = _tree.Leaf(segment) ^ delta;
-            if (value == 0)
-            {
-                group.Batch.Delete(MerkleLayout.SegmentKey(segment), _segments);
-            }
-            else
-            {
-                group.Batch.Put(MerkleLayout.SegmentKey(segment), MerkleLayout.Hash(value), _segments);
+                BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(length), segment);
+                BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(length + 4), delta);
+                length += MerkleLayout.LogEntryBytes;
             }
         }
+
+        if (length > 0)
+        {
+            group.Batch.Put(MerkleLayout.SequenceKey(++_treeSequence), record.AsSpan(0, length), _treeLog);
+        }
+
+        return length / MerkleLayout.LogEntryBytes;
     }
+
+    /// <summary>
+    /// Once the log holds <see cref="StorageOptions.TreeCheckpointDeltas"/> deltas, writes every page
+    /// of the (current) in-memory tree and deletes the log up to here, in one batch. Called by the
+    /// writer between groups. A failure leaves the log as it was, to be tried again after the next group.
+    /// </summary>
+    private void CheckpointTreeIfDue()
+    {
+        if (Interlocked.Read(ref _treeLogDeltas) < _treeCheckpointDeltas)
+        {
+            return;
+        }
+
+        var leaves = new ulong[Segments.Count];
+        for (var segment = 0; segment < leaves.Length; segment++)
+        {
+            leaves[segment] = _tree.Leaf(segment);
+        }
+
+        var sequence = ++_treeSequence;
+        try
+        {
+            using var batch = new WriteBatch();
+            StagePages(batch, _segments, leaves);
+            batch.Put(MerkleLayout.CheckpointKey, MerkleLayout.SequenceKey(sequence), _meta);
+            batch.DeleteRange(MerkleLayout.SequenceKey(0), 8, MerkleLayout.SequenceKey(sequence + 1), 8, _treeLog);
+            _db.Write(batch, _writeOptions);
+            Interlocked.Exchange(ref _treeLogDeltas, 0);
+        }
+        catch (Exception e)
+        {
+            LogCheckpointFailed(_logger, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not checkpoint the anti-entropy tree; its log grows until the next attempt")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Built the anti-entropy tree of {Path} from {Count} objects in {Millis:F0} ms")]
     private static partial void LogTreeBuilt(ILogger logger, string path, long count, double millis);

@@ -85,9 +85,10 @@ public sealed partial class RocksObjectStore
 
         if (group.Operations > 0)
         {
+            int loggedDeltas;
             try
             {
-                StageLeaves(group);
+                loggedDeltas = StageLeaves(group);
                 _db.Write(group.Batch, _writeOptions);
             }
             catch
@@ -101,7 +102,7 @@ public sealed partial class RocksObjectStore
 
                 try
                 {
-                    ReloadLeaves(group.LeafChanges.Keys);
+                    LoadTree();
                 }
                 catch (Exception e)
                 {
@@ -115,6 +116,8 @@ public sealed partial class RocksObjectStore
             {
                 _tree.Xor(segment, delta);
             }
+
+            Interlocked.Add(ref _treeLogDeltas, loggedDeltas);
 
             foreach (var (key, (obj, encoded, hash)) in group.Objects)
             {
@@ -130,6 +133,7 @@ public sealed partial class RocksObjectStore
 
             Volatile.Write(ref _hintCounts, group.HintCounts);
             Stats.RecordBatch(group.ObjectWrites, group.Operations);
+            CheckpointTreeIfDue();
         }
 
         // Counted even when nothing was written: a hint that merged to what was already held is stored.

@@ -28,12 +28,14 @@ public sealed partial class RocksObjectStore : IObjectStore
     private readonly ColumnFamilyHandle _meta;
     private readonly ColumnFamilyHandle _positions;
     private readonly ColumnFamilyHandle _segments;
+    private readonly ColumnFamilyHandle _treeLog;
     private readonly WriteOptions _writeOptions;
     private readonly Channel<WriteItem> _queue;
     private readonly Thread _writer;
     private readonly int _maxBatch;
     private readonly int _maxObjectBytes;
     private readonly int _maxHintsPerTarget;
+    private readonly long _treeCheckpointDeltas;
     private readonly ILogger _logger;
     private readonly RecentObjects _recent;
     private int _disposed;
@@ -46,6 +48,8 @@ public sealed partial class RocksObjectStore : IObjectStore
         _meta = db.GetColumnFamily(MetaFamily);
         _positions = db.GetColumnFamily(MerkleLayout.PositionsFamily);
         _segments = db.GetColumnFamily(MerkleLayout.SegmentsFamily);
+        _treeLog = db.GetColumnFamily(MerkleLayout.TreeLogFamily);
+        _treeCheckpointDeltas = options.TreeCheckpointDeltas;
         LoadTree();
         LoadTombstoneState();
         _hintCounts = CountHints(db, _hints);
@@ -79,17 +83,16 @@ public sealed partial class RocksObjectStore : IObjectStore
     private static ColumnFamilyOptions ObjectsFamilyOptions() => new ColumnFamilyOptions().SetWriteBufferSize(16UL * 1024 * 1024);
 
     /// <summary>
-    /// Leaf hashes are fixed-size and rewritten by nearly every batch: updated in place in the
-    /// memtable, which then holds each of the 65,536 leaves once instead of a version per batch.
-    /// Nothing reads this family through a snapshot, which in-place updates would not honour. The
-    /// memtable is a hash table on the whole (4-byte) key, so finding a leaf to update is one
-    /// bucket lookup rather than a search down a skiplist of every leaf; a scan of the family
-    /// must therefore ask for total order (<see cref="LoadTree"/>).
+    /// The tree's checkpoint pages are fixed-size and rewritten together: updated in place in the
+    /// memtable, which then holds each page once instead of a version per checkpoint. Nothing
+    /// reads this family through a snapshot, which in-place updates would not honour. The memtable
+    /// is a hash table on the whole (4-byte) key; a scan of the family must therefore ask for total
+    /// order (<see cref="LoadTree"/>).
     /// </summary>
     private static ColumnFamilyOptions SegmentsFamilyOptions() => new ColumnFamilyOptions()
         .SetInplaceUpdateSupport(true)
         .SetPrefixExtractor(SliceTransform.CreateFixedPrefix(4))
-        .SetHashSkipListRep(Core.AntiEntropy.Segments.Count, 1, 4);
+        .SetHashSkipListRep(MerkleLayout.Pages, 1, 4);
 
     /// <summary>
     /// Opens (creating if needed) the data directory. A new directory gets the format version, the
@@ -114,7 +117,7 @@ public sealed partial class RocksObjectStore : IObjectStore
         var dbOptions = new DbOptions()
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true)
-            // One writer thread makes nearly every write; in-place leaf updates require this.
+            // One writer thread makes nearly every write; in-place page updates require this.
             .SetAllowConcurrentMemtableWrite(false)
             // Write-ahead log files whose memtables were flushed are written over again instead of
             // deleted, so the log's pages are reused rather than allocated and zeroed by the kernel.
@@ -128,6 +131,7 @@ public sealed partial class RocksObjectStore : IObjectStore
             // Added with anti-entropy; an older directory gets them empty and its tree is built at open.
             { MerkleLayout.PositionsFamily, new ColumnFamilyOptions() },
             { MerkleLayout.SegmentsFamily, SegmentsFamilyOptions() },
+            { MerkleLayout.TreeLogFamily, new ColumnFamilyOptions() },
             // Added with tombstone collection; an older directory gets its index built at open.
             { TombstonesFamily, new ColumnFamilyOptions() },
         };

@@ -46,6 +46,12 @@ public sealed class StorageOptions
     /// </summary>
     public long RecentObjectsBytes { get; set; } = 32 * 1024 * 1024;
 
+    /// <summary>
+    /// Leaf changes the anti-entropy tree's log takes before the writer checkpoints the whole tree
+    /// (512 KiB) and empties the log. Not a setting: tests lower it to checkpoint often.
+    /// </summary>
+    internal long TreeCheckpointDeltas { get; init; } = 65_536;
+
     public IEnumerable<string> Validate()
     {
         if (RecentObjectsBytes is < 0 or > RecentObjects.MaxCapacityBytes)

@@ -19,8 +19,8 @@ public sealed class MerkleTreeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static RocksObjectStore Open(string dir, int maxBatch = 512, long recentBytes = 32 << 20) =>
-        RocksObjectStore.Open(new StorageOptions { DataDir = dir, MaxBatchSize = maxBatch, RecentObjectsBytes = recentBytes }, "n1", "n1", NullLogger.Instance);
+    private static RocksObjectStore Open(string dir, int maxBatch = 512, long recentBytes = 32 << 20, long checkpointDeltas = 65_536) =>
+        RocksObjectStore.Open(new StorageOptions { DataDir = dir, MaxBatchSize = maxBatch, RecentObjectsBytes = recentBytes, TreeCheckpointDeltas = checkpointDeltas }, "n1", "n1", NullLogger.Instance);
 
     private static IEnumerable<int> Seeds() =>
         Environment.GetEnvironmentVariable("MERKLE_SEED") is { Length: > 0 } replay
@@ -49,7 +49,10 @@ public sealed class MerkleTreeTests
         using var dir = new TempDir();
         var keys = Enumerable.Range(0, rng.Next(5, 400)).Select(i => Encoding.UTF8.GetBytes($"key-{i}-{rng.Next()}")).ToArray();
         var registers = keys.Where(_ => rng.Next(2) == 0).ToHashSet(ByteOrder.Instance);
-        await using (var store = Open(dir.Path, maxBatch: rng.Next(1, 64), recentBytes: rng.Next(3) == 0 ? 0 : rng.Next(1, 4) * 2048))
+        // The tree's log is checkpointed every few changes, or (often) never in this history.
+        var checkpointDeltas = rng.Next(2) == 0 ? rng.Next(1, 200) : 65_536;
+        long logged;
+        await using (var store = Open(dir.Path, maxBatch: rng.Next(1, 64), recentBytes: rng.Next(3) == 0 ? 0 : rng.Next(1, 4) * 2048, checkpointDeltas))
         {
             for (var round = 0; round < 8; round++)
             {
@@ -121,13 +124,17 @@ public sealed class MerkleTreeTests
 
                 AssertTreeIsExact(store, keys);
                 AssertTombstonesIndexed(store, keys);
+                Assert.True(store.TreeLogDeltas < checkpointDeltas, $"{store.TreeLogDeltas} leaf changes logged after a group, checkpoint due at {checkpointDeltas}");
             }
+
+            logged = store.TreeLogDeltas;
         }
 
-        // Reopened: the stored tree is current, not rebuilt.
+        // Reopened: the stored tree is current, not rebuilt; the log since the checkpoint is replayed.
         await using (var store = Open(dir.Path))
         {
             Assert.Equal(-1, store.TreeBuiltFrom);
+            Assert.Equal(logged, store.TreeLogDeltas);
             AssertTreeIsExact(store, keys);
         }
 
