@@ -155,6 +155,7 @@ public sealed partial class RocksObjectStore
 
             using var batch = new WriteBatch();
             batch.Delete(System.Text.Encoding.UTF8.GetBytes(MerkleLayout.FormatName), meta);
+            batch.Delete(MerkleLayout.CheckpointKey, meta);
             batch.Delete(TombstoneIndexKey, meta);
             batch.Delete(CollectedCounterKey, meta);
             batch.Delete(LastAliveKey, meta);

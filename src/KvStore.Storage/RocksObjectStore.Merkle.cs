@@ -25,6 +25,12 @@ public sealed partial class RocksObjectStore : IMerkleSource
     /// <summary>The last sequence number given to a log record (or to the checkpoint); the writer's alone.</summary>
     private long _treeSequence;
 
+    /// <summary>
+    /// Set when a failed batch was followed by a failed reload: the in-memory tree may then differ
+    /// from the disk, and a checkpoint of it would make the difference permanent.
+    /// </summary>
+    private bool _treeUncertain;
+
     /// <summary>Leaf deltas in the log since the checkpoint: what an open replays.</summary>
     private long _treeLogDeltas;
 
@@ -226,8 +232,10 @@ public sealed partial class RocksObjectStore : IMerkleSource
             _tree.Set(segment, leaves[segment]);
         }
 
-        _treeSequence = sequence;
+        // Never back: after a failed batch whose record may still reach the disk, its number stays used.
+        _treeSequence = Math.Max(_treeSequence, sequence);
         Interlocked.Exchange(ref _treeLogDeltas, deltas);
+        _treeUncertain = false;
     }
 
     /// <summary>Puts the pages of <paramref name="leaves"/> into a batch, deleting the all-zero ones.</summary>
@@ -309,6 +317,19 @@ public sealed partial class RocksObjectStore : IMerkleSource
             return;
         }
 
+        if (_treeUncertain)
+        {
+            try
+            {
+                LoadTree();
+            }
+            catch (Exception e)
+            {
+                LogCheckpointFailed(_logger, e);
+                return;
+            }
+        }
+
         var leaves = new ulong[Segments.Count];
         for (var segment = 0; segment < leaves.Length; segment++)
         {
@@ -337,6 +358,6 @@ public sealed partial class RocksObjectStore : IMerkleSource
     [LoggerMessage(Level = LogLevel.Information, Message = "Built the anti-entropy tree of {Path} from {Count} objects in {Millis:F0} ms")]
     private static partial void LogTreeBuilt(ILogger logger, string path, long count, double millis);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not reload the anti-entropy leaves after a failed batch; exchanges may repair more than needed until restart")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not reload the anti-entropy leaves after a failed batch; exchanges may repair more than needed, and the tree is not checkpointed, until a reload succeeds")]
     private static partial void LogLeavesReloadFailed(ILogger logger, Exception exception);
 }

@@ -106,6 +106,7 @@ public sealed partial class RocksObjectStore
                 }
                 catch (Exception e)
                 {
+                    _treeUncertain = true;
                     LogLeavesReloadFailed(_logger, e);
                 }
 
@@ -133,7 +134,6 @@ public sealed partial class RocksObjectStore
 
             Volatile.Write(ref _hintCounts, group.HintCounts);
             Stats.RecordBatch(group.ObjectWrites, group.Operations);
-            CheckpointTreeIfDue();
         }
 
         // Counted even when nothing was written: a hint that merged to what was already held is stored.
@@ -146,6 +146,9 @@ public sealed partial class RocksObjectStore
                 item.Complete();
             }
         }
+
+        // After the group's callers are answered, so that none of them waits for it.
+        CheckpointTreeIfDue();
     }
 
     private void StageUpdate(PendingUpdate item, WriteGroup group)
