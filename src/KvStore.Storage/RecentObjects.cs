@@ -98,15 +98,12 @@ internal sealed class RecentObjects
         var slot = Find(key, keyHash);
         if (slot >= 0)
         {
-            var held = Physical(_slots[slot].Position);
-            var heldObjectLength = BinaryPrimitives.ReadInt32LittleEndian(_ring.AsSpan(held + 4));
+            var held = _slots[slot].Position;
+            var heldObjectLength = BinaryPrimitives.ReadInt32LittleEndian(_ring.AsSpan(Physical(held) + 4));
             if (RecordBytes(key.Length, heldObjectLength) == size)
             {
-                // The same room: the object is written over in place and the ring keeps no dead copy.
-                var room = _ring.AsSpan(held, size);
-                BinaryPrimitives.WriteInt32LittleEndian(room[4..], encoded.Length);
-                BinaryPrimitives.WriteUInt64LittleEndian(room[8..], hash);
-                encoded.CopyTo(room[(HeaderBytes + key.Length)..]);
+                // The same room: the record is written over in place and the ring keeps no dead copy.
+                Write(held, key, encoded, hash);
                 return;
             }
         }
